@@ -1,0 +1,1 @@
+"""EduOps hub: fleet, coverage of measure nine, scheduling and metrics for a county."""
