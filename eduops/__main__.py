@@ -1,0 +1,3 @@
+from eduops.cli import main
+
+main()

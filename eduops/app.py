@@ -1,0 +1,34 @@
+"""The hub's application factory."""
+from __future__ import annotations
+
+from flask import Flask, abort, request
+
+from eduops import ctx, errors, i18n, pages, system
+from eduops.config import Config
+
+
+def create_app(config: Config) -> Flask:
+    """Build the hub for one configuration; the database must already be migrated."""
+    if not config.secret_key:
+        raise ValueError("secret_key: required; set EDUOPS_SECRET_KEY or secret_key in the config file")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        EDUOPS=config,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.teardown_appcontext(ctx.close_db)
+    errors.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(system.bp)
+    app.register_blueprint(pages.bp)
+
+    @app.before_request
+    def refuse_oversized_bodies():
+        # Before routing, so the answer is the same 413 whatever the path.
+        if request.content_length is not None and request.content_length > config.max_body_bytes:
+            abort(413)
+
+    return app

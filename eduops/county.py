@@ -1,0 +1,102 @@
+"""Storage of the county model: every SQL statement about the inventory lives here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import sqlite_utils
+from tqdm import tqdm
+
+from eduops import db as dbmod
+
+# Parents before children, so foreign keys hold at every step of an import.
+TABLES = ("townships", "schools", "rooms", "classes", "terminals")
+
+
+@dataclass
+class ImportCounts:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+def existing_codes(db: sqlite_utils.Database) -> dict[str, dict[str, str]]:
+    """{table: {code: owning school code}} for every inventory table (township rows own none)."""
+    codes: dict[str, dict[str, str]] = {}
+    for table in TABLES:
+        owner = "''" if table == "townships" else ("code" if table == "schools" else "school_code")
+        codes[table] = dict(db.execute(f"SELECT code, {owner} FROM {table}").fetchall())
+    return codes
+
+
+def apply_inventory(db: sqlite_utils.Database, records: dict[str, list[dict[str, Any]]],
+                    progress: bool = False) -> dict[str, ImportCounts]:
+    """Write validated records in one transaction: insert new codes, update changed rows."""
+    counts = {table: ImportCounts() for table in TABLES}
+    total = sum(len(records.get(t, [])) for t in TABLES)
+    with dbmod.write(db), tqdm(total=total, desc="writing", unit="row",
+                               disable=None if progress else True) as bar:
+        for table in TABLES:
+            rows = records.get(table, [])
+            if not rows:
+                continue
+            columns = list(rows[0])
+            current = {r["code"]: r for r in db[table].rows_where(select=", ".join(columns))}
+            placeholders = ", ".join("?" for _ in columns)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "code")
+            sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
+                   f"ON CONFLICT(code) DO UPDATE SET {updates}")
+            for row in rows:
+                before = current.get(row["code"])
+                if before == row:
+                    counts[table].unchanged += 1
+                else:
+                    db.execute(sql, [row[c] for c in columns])
+                    if before is None:
+                        counts[table].added += 1
+                    else:
+                        counts[table].changed += 1
+                bar.update()
+    return counts
+
+
+def inventory_rows(db: sqlite_utils.Database, table: str) -> list[dict[str, Any]]:
+    """Every row of one inventory table, ordered by code, as the template writes it."""
+    if table not in TABLES:
+        raise ValueError(f"not an inventory table: {table}")
+    return list(db[table].rows_where(order_by="code"))
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    with dbmod.write(db):
+        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def area_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Per area: townships, schools, classes, and classes whose home room has a terminal in the inventory."""
+    sql = """
+        SELECT a.code, a.name_zh, a.name_en,
+               COUNT(DISTINCT t.code) AS townships,
+               COUNT(DISTINCT s.code) AS schools,
+               COUNT(DISTINCT c.code) AS classes,
+               COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM terminals tm
+                                                WHERE tm.room_code = c.room_code)
+                                   THEN c.code END) AS classes_with_terminal
+        FROM areas a
+        LEFT JOIN townships t ON t.area_code = a.code
+        LEFT JOIN schools s ON s.township_code = t.code
+        LEFT JOIN classes c ON c.school_code = s.code
+        GROUP BY a.code ORDER BY a.sort
+    """
+    return [dict(zip(("code", "name_zh", "name_en", "townships", "schools", "classes",
+                      "classes_with_terminal"), row)) for row in db.execute(sql).fetchall()]
+
+
+def table_counts(db: sqlite_utils.Database, tables: Iterable[str] = TABLES) -> dict[str, int]:
+    return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}

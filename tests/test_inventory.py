@@ -1,0 +1,172 @@
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from eduops import county, inventory
+from eduops.inventory import InventoryError
+
+TOWNSHIPS = [["code", "name", "area_code"], ["T01", "古城街道", "main_urban"], ["T02", "者海镇", "者海"]]
+SCHOOLS = [["编码", "名称", "乡镇", "学段", "学生数", "小规模学校", "出口带宽Mbps", "有线网络", "无线网络", "无线网络名称"],
+           ["S1", "古城第一小学", "T01", "小学", 900, "否", 1000, "是", "是", "HZJY-S1"],
+           ["S2", "者海红石村小学", "T02", "primary", 30, "是", 50, "是", "否", ""]]
+ROOMS = [["code", "school_code", "name", "kind", "seats", "wired_planned", "wireless_planned"],
+         ["S1-R1", "S1", "101", "digital", 50, 1, 1],
+         ["S1-B1", "S1", "直录播教室", "互动直录播教室", 60, 1, 1],
+         ["S2-R1", "S2", "一年级教室", "ordinary", 20, 1, 0]]
+CLASSES = [["code", "school_code", "grade", "name", "room_code"],
+           ["S1-C1", "S1", 1, "一年级(1)班", "S1-R1"],
+           ["S2-C1", "S2", 1, "一年级(1)班", "S2-R1"]]
+TERMINALS = [["code", "school_code", "room_code", "kind", "asset_tag"],
+             ["S1-T1", "S1", "S1-R1", "interactive_display", "HZ-1"],
+             ["S1-T2", "S1", "", "一体机", "HZ-2"]]
+GOOD = {"乡镇": TOWNSHIPS, "学校": SCHOOLS, "rooms": ROOMS, "班级": CLASSES, "terminals": TERMINALS}
+
+
+def make_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    book.save(path)
+    return path
+
+
+def run_import(database, *paths: Path):
+    records = inventory.validate(inventory.read_workbook(paths), county.existing_codes(database))
+    return county.apply_inventory(database, records)
+
+
+def snapshot(database) -> dict:
+    return {t: county.inventory_rows(database, t) for t in county.TABLES}
+
+
+def test_a_good_workbook_imports_with_chinese_and_english_headers(fresh_db, tmp_path):
+    counts = run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", GOOD))
+    assert {t: c.added for t, c in counts.items()} == \
+        {"townships": 2, "schools": 2, "rooms": 3, "classes": 2, "terminals": 2}
+    s2 = fresh_db["schools"].get("S2")
+    assert (s2["stage"], s2["small_scale"], s2["wireless_planned"], s2["township_code"]) == ("primary", 1, 0, "T02")
+    assert fresh_db["townships"].get("T02")["area_code"] == "zhehai"
+    assert fresh_db["rooms"].get("S1-B1")["kind"] == "broadcast"
+    assert fresh_db["terminals"].get("S1-T2")["room_code"] is None  # in the school, not yet in a room
+
+
+def test_reimporting_the_same_file_changes_nothing(fresh_db, tmp_path):
+    path = make_xlsx(tmp_path / "inv.xlsx", GOOD)
+    run_import(fresh_db, path)
+    before = snapshot(fresh_db)
+    counts = run_import(fresh_db, path)
+    assert all(c.added == 0 and c.changed == 0 for c in counts.values())
+    assert sum(c.unchanged for c in counts.values()) == 11
+    assert snapshot(fresh_db) == before
+
+
+def test_a_changed_row_is_updated_in_place(fresh_db, tmp_path):
+    run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", GOOD))
+    schools = [SCHOOLS[0], SCHOOLS[1][:4] + [950] + SCHOOLS[1][5:]]
+    counts = run_import(fresh_db, make_xlsx(tmp_path / "fix.xlsx", {"schools": schools}))
+    assert (counts["schools"].changed, counts["schools"].added) == (1, 0)
+    assert fresh_db["schools"].get("S1")["pupils"] == 950
+
+
+def with_row(sheet: str, row: list) -> dict[str, list[list]]:
+    sheets = {k: [list(r) for r in v] for k, v in GOOD.items()}
+    sheets[sheet].append(row)
+    return sheets
+
+
+@pytest.mark.parametrize("sheet, row, expected", [
+    ("学校", ["S3", "新学校", "T99", "小学", 10, "否", 10, "是", "是", ""],
+     "schools/row 4: township_code (乡镇) names unknown township 'T99'"),
+    ("学校", ["S1", "重复", "T01", "小学", 10, "否", 10, "是", "是", ""],
+     "schools/row 4: duplicate code 'S1' (also on row 2)"),
+    ("学校", ["S3", "新学校", "T01", "大学", 10, "否", 10, "是", "是", ""],
+     "schools/row 4: stage (学段) unknown kind '大学'"),
+    ("学校", ["S3", "新学校", "T01", "小学", "many", "否", 10, "是", "是", ""],
+     "schools/row 4: pupils (学生数) 'many' is not a number"),
+    ("学校", ["S3", "新学校", "T01", "小学", 10, "也许", 10, "是", "是", ""],
+     "schools/row 4: small_scale (小规模学校) '也许' is not yes/no"),
+    ("学校", ["S3", "", "T01", "小学", 10, "否", 10, "是", "是", ""],
+     "schools/row 4: name (名称) is empty"),
+    ("班级", ["S1-C2", "S1", 1, "一年级(2)班", "S1-R9"],
+     "classes/row 4: room_code (教室) names unknown room 'S1-R9'"),
+    ("班级", ["S1-C2", "S1", 1, "一年级(2)班", "S2-R1"],
+     "classes/row 4: room_code (教室) room 'S2-R1' belongs to school 'S2', not 'S1'"),
+    ("班级", ["S1-C2", "S1", 15, "一年级(2)班", "S1-R1"],
+     "classes/row 4: grade (年级) 15 is not a grade"),
+    ("terminals", ["S1-T3", "S1", "S1-R1", "television", ""],
+     "terminals/row 4: kind (类型) unknown kind 'television'"),
+    ("rooms", ["S1-R2", "S9", "102", "ordinary", 40, 1, 1],
+     "rooms/row 5: school_code (学校) names unknown school 'S9'"),
+    ("乡镇", ["T03", "大海乡", "atlantis"],
+     "townships/row 4: area_code (片区) unknown kind 'atlantis'"),
+])
+def test_each_bad_row_is_reported_and_nothing_is_written(fresh_db, tmp_path, sheet, row, expected):
+    with pytest.raises(InventoryError) as caught:
+        run_import(fresh_db, make_xlsx(tmp_path / "bad.xlsx", with_row(sheet, row)))
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+    assert county.table_counts(fresh_db) == dict.fromkeys(county.TABLES, 0)
+
+
+def test_a_bad_file_leaves_an_existing_inventory_untouched(fresh_db, tmp_path):
+    run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", GOOD))
+    before = snapshot(fresh_db)
+    bad = with_row("学校", ["S3", "新学校", "T99", "小学", 10, "否", 10, "是", "是", ""])
+    bad["学校"][1][1] = "改名的学校"  # a valid change on another row must not land either
+    with pytest.raises(InventoryError):
+        run_import(fresh_db, make_xlsx(tmp_path / "bad.xlsx", bad))
+    assert snapshot(fresh_db) == before
+
+
+def test_every_problem_is_listed_not_just_the_first(fresh_db, tmp_path):
+    sheets = with_row("学校", ["S3", "", "T99", "大学", -1, "否", 10, "是", "是", ""])
+    with pytest.raises(InventoryError) as caught:
+        run_import(fresh_db, make_xlsx(tmp_path / "bad.xlsx", sheets))
+    assert len([p for p in caught.value.problems if p.startswith("schools/row 4")]) == 4
+
+
+def test_header_problems_are_reported_on_row_1(fresh_db, tmp_path):
+    sheets = {"schools": [["code", "name", "colour"], ["S1", "x", "red"]], "教师": [["a"], ["b"]]}
+    with pytest.raises(InventoryError) as caught:
+        run_import(fresh_db, make_xlsx(tmp_path / "bad.xlsx", sheets))
+    problems = "\n".join(caught.value.problems)
+    assert "教师: unknown sheet" in problems
+
+
+def test_unknown_and_missing_columns_are_reported(fresh_db, tmp_path):
+    sheets = {"schools": [["code", "name", "colour"], ["S1", "x", "red"]]}
+    with pytest.raises(InventoryError) as caught:
+        run_import(fresh_db, make_xlsx(tmp_path / "bad.xlsx", sheets))
+    assert "schools/row 1: unknown column 'colour'" in caught.value.problems
+    assert any(p.startswith("schools/row 1: missing column(s) township_code") for p in caught.value.problems)
+
+
+def test_csv_files_named_after_their_sheet_import_in_utf8_and_gbk(fresh_db, tmp_path):
+    (tmp_path / "乡镇.csv").write_bytes("编码,名称,片区\nT01,古城街道,主城区\n".encode("gb18030"))
+    (tmp_path / "schools.csv").write_text(
+        "\ufeffcode,name,township_code,stage,pupils,small_scale,uplink_mbps,wired_planned,wireless_planned,wifi_ssid\n"
+        "S1,古城第一小学,T01,primary,900,no,1000,yes,yes,HZ\n", encoding="utf-8")
+    run_import(fresh_db, tmp_path / "乡镇.csv", tmp_path / "schools.csv")
+    assert fresh_db["townships"].get("T01")["name"] == "古城街道"
+    assert fresh_db["schools"].get("S1")["wifi_ssid"] == "HZ"
+
+
+def test_a_later_file_may_name_records_imported_earlier(fresh_db, tmp_path):
+    run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", GOOD))
+    run_import(fresh_db, make_xlsx(tmp_path / "more.xlsx", {"classes": [
+        CLASSES[0], ["S1-C2", "S1", 2, "二年级(1)班", "S1-B1"]]}))
+    assert fresh_db["classes"].get("S1-C2")["room_code"] == "S1-B1"
+
+
+def test_export_writes_the_template_back_and_reimports_unchanged(fresh_db, tmp_path):
+    run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", GOOD))
+    before = snapshot(fresh_db)
+    out = tmp_path / "out.xlsx"
+    inventory.write_workbook(out, before)
+    assert openpyxl.load_workbook(out).sheetnames == ["乡镇", "学校", "教室", "班级", "终端"]
+    counts = run_import(fresh_db, out)
+    assert all(c.added == 0 and c.changed == 0 for c in counts.values())
+    assert snapshot(fresh_db) == before
