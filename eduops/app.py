@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from eduops import ctx, errors, i18n, pages, system
+from eduops import ctx, errors, i18n, metrics, pages, system
 from eduops.config import Config
 
 
@@ -24,6 +24,7 @@ def create_app(config: Config) -> Flask:
     i18n.init_app(app)
     app.register_blueprint(system.bp)
     app.register_blueprint(pages.bp)
+    metrics.init_app(app, config)
 
     @app.before_request
     def refuse_oversized_bodies():
