@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from eduops import ctx, errors, i18n, metrics, pages, system
+from eduops import ctx, errors, i18n, metrics, openapi, pages, system
+from eduops.fleet import api as fleet_api
 from eduops.config import Config
 
 
@@ -25,6 +26,8 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(system.bp)
     app.register_blueprint(pages.bp)
     metrics.init_app(app, config)
+    fleet_api.init_app(app, config)
+    app.register_blueprint(openapi.bp)
 
     @app.before_request
     def refuse_oversized_bodies():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import click
 
@@ -11,6 +12,11 @@ from eduops import __version__, county, inventory
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.config import Config, ConfigError
+from eduops.fleet.cli import enroll_token, jobs_group, terminals
+from eduops.jobs import job_service
+
+if TYPE_CHECKING:
+    from eduops.server import Service
 
 CONFIG_HELP = "TOML configuration file; EDUOPS_* environment variables override it. Example: --config /etc/eduops.toml"
 DB_HELP = "SQLite database file of the hub (default: eduops.db, or db_path in the config). Example: --db /var/lib/eduops/eduops.db"
@@ -42,6 +48,15 @@ def main() -> None:
                   eduops import --db /var/lib/eduops/eduops.db inventory.xlsx
                   EDUOPS_SECRET_KEY=... eduops hub --db /var/lib/eduops/eduops.db
     """
+
+
+for group in (enroll_token, terminals, jobs_group):
+    main.add_command(group)
+
+
+def hub_services(config: Config) -> Callable[[str], list[Service]]:
+    """What runs beside the web server in the hub process: the scheduled jobs."""
+    return lambda url: [job_service(config)]
 
 
 @main.command()
@@ -77,7 +92,7 @@ def hub(db_path: Path | None, host: str | None, port: int | None, config_file: P
     if not config.secret_key:
         raise click.UsageError("configuration: secret_key: required; set EDUOPS_SECRET_KEY "
                                "or secret_key in the config file (only `eduops demo` makes one up)")
-    server.serve(config)
+    server.serve(config, services=hub_services(config))
 
 
 @main.command("import")
@@ -146,4 +161,4 @@ def demo(db_path: Path, host: str, port: int) -> None:
     finally:
         database.conn.close()
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
-    server.serve(config)
+    server.serve(config, services=hub_services(config))

@@ -11,7 +11,9 @@ import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+from scheduler import timetable
 
 
 class ConfigError(ValueError):
@@ -19,8 +21,10 @@ class ConfigError(ValueError):
 
 
 def _setting(default: Any, help: str, lo: float | None = None, hi: float | None = None,
-             choices: tuple[str, ...] | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "min": lo, "max": hi, "choices": choices})
+             choices: tuple[str, ...] | None = None, check: Callable[[Any], Any] | None = None) -> Any:
+    """One setting; ``check`` parses the value and raises ValueError saying what is wrong with it."""
+    return field(default=default, metadata={"help": help, "min": lo, "max": hi, "choices": choices,
+                                            "check": check})
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,39 @@ class Config:
     log_level: str = _setting("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     max_body_bytes: int = _setting(
         1_048_576, "Largest request body accepted, in bytes; larger bodies get 413.", 1024, 64 * 1_048_576)
-    timezone: str = _setting("Asia/Shanghai", "Time zone in which pages show times; storage is UTC.")
+    timezone: str = _setting("Asia/Shanghai", "Time zone in which pages show times; storage is UTC.",
+                             check=timetable.parse_zone)
     county_name: str = _setting("会泽县", "County name shown on pages and in metrics.")
     demo: bool = _setting(False, "Serve demo data and its banner (set by `eduops demo`).")
+    # The fleet: enrollment, reports and terminal state.
+    report_interval_s: int = _setting(
+        60, "Seconds between an agent's reports, as the hub tells every agent.", 10, 3600)
+    report_jitter: float = _setting(
+        0.1, "Fraction by which each told interval varies at random, so agents never report in step.", 0, 0.5)
+    offline_after_missed: int = _setting(
+        3, "Report intervals a terminal may miss during class hours before it is offline "
+        "(one missed interval makes it stale).", 1, 100)
+    class_hours: str = _setting(
+        "07:30-12:00,14:00-18:00", "When terminals are expected on, county-local time; outside these "
+        "hours a silent terminal is `expected_off`, not offline.", check=timetable.parse_class_hours)
+    school_days: str = _setting("mon,tue,wed,thu,fri", "Days with classes.", check=timetable.parse_school_days)
+    holidays: str = _setting(
+        "", "County-local dates without classes: days and ranges, such as "
+        "`2026-10-01..2026-10-07,2027-01-15..2027-02-20`.", check=timetable.parse_holidays)
+    retire_after_days: int = _setting(
+        30, "Days of silence after which a terminal is proposed for retirement (IT staff confirm).", 1, 3650)
+    clock_skew_warn_s: int = _setting(
+        60, "Clock skew, in seconds, beyond which a terminal's clock is shown as wrong.", 1, 86400)
+    raw_report_days: int = _setting(
+        3, "Days raw reports are kept; the daily rollup (agent_days) keeps their sum for good.", 1, 366)
+    history_days: int = _setting(
+        400, "Days state changes and finished commands are kept.", 30, 3650)
+    max_batch_reports: int = _setting(
+        500, "Most reports in one batch; larger batches get 413 and the agent sends smaller ones.", 1, 10000)
+    command_ttl_s: int = _setting(
+        86400, "Seconds a queued command waits for its agent before it expires.", 60, 30 * 86400)
+    enroll_token_days: int = _setting(
+        7, "Days an enrollment token lasts unless `--expires` says otherwise.", 1, 365)
 
     def replace(self, **changes: Any) -> "Config":
         return load(overrides=dataclasses.asdict(self) | changes)
@@ -83,6 +117,11 @@ def _coerce(name: str, raw: Any) -> Any:
         raise ConfigError(f"{name}: {value} is above the maximum {meta['max']}")
     if meta["choices"] and value not in meta["choices"]:
         raise ConfigError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+    if meta["check"]:
+        try:
+            meta["check"](value)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
     return value
 
 

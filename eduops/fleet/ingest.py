@@ -1,0 +1,220 @@
+"""Report ingest with group commit.
+
+Request threads validate a batch and hand it to the one writer thread, then wait.
+The writer takes everything queued, records it in one ``BEGIN IMMEDIATE``
+transaction, commits (with a full fsync: an acknowledged report must survive a
+power cut, and one fsync per group keeps that affordable), and only then wakes
+the waiting requests. Each submission is recorded under its own savepoint, so one
+that fails cannot take the others with it. Per-report work is a handful of
+primary-key or unique-index operations: it does not grow with the number of
+terminals or the age of the database.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from eduops import db as dbmod
+from eduops.clock import local_day, to_iso
+from eduops.fleet import agents, commands
+from eduops.fleet.agents import Identity
+from eduops.fleet.protocol import ReportBatch
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 256          # submissions per transaction: bounds how long the write lock is held
+MAX_QUEUED = 2000        # beyond this the hub answers 503 busy at once instead of queueing
+
+
+class BusyError(Exception):
+    """The writer is too far behind; the agent should retry after a while."""
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    uuid: str
+    seq: int
+    agent_time: str
+    report_at: str
+    day: str
+    wired_up: int
+    wifi_ssid: str | None
+    wifi_dbm: int | None
+    body: str
+
+
+def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[ReportRow], float]:
+    """The batch's reports with skew-corrected times, and the agent's clock skew in seconds.
+
+    Skew is the hub clock minus the agent clock at sending. A report's time is its
+    agent time corrected by that skew, never later than now (an agent clock that
+    stepped back between making and sending a report must not date it in the future).
+    """
+    skew = now - batch.sent_at
+    rows = []
+    for report in batch.reports:
+        at = min(report.agent_time + skew, now)
+        net = report.body.network
+        wifi = net.wifi if net.wifi and net.wifi.ssid else None
+        rows.append(ReportRow(
+            str(report.id), report.seq, to_iso(report.agent_time), to_iso(at), local_day(at, tz),
+            int(any(i.kind == "wired" and i.link_up for i in net.interfaces)),
+            wifi.ssid if wifi else None, wifi.signal_dbm if wifi else None,
+            report.body.model_dump_json()))
+    return rows, skew.total_seconds()
+
+
+@dataclass
+class Submission:
+    identity: Identity
+    rows: list[ReportRow]
+    skew_s: float
+    now: datetime
+    move_to_room: str | None = None
+    # Filled in by the writer:
+    done: threading.Event = field(default_factory=threading.Event)
+    statuses: list[str] = field(default_factory=list)
+    commands: list[dict] = field(default_factory=list)
+    key_revoked: bool = False
+    failed: bool = False
+
+
+def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
+    """Record one batch inside the writer's transaction (see the module docstring)."""
+    conn = db.conn
+    at = to_iso(sub.now)
+    row = conn.execute("SELECT state FROM agents WHERE id = ? AND key_hash = ?",
+                       [sub.identity.id, sub.identity.key_hash]).fetchone()
+    if row is None:  # revoked since the key was looked up: the cache never outvotes the database
+        sub.key_revoked = True
+        return
+    if row[0] != "online":
+        conn.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
+                     "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
+    if sub.move_to_room:
+        agents.move_agent(db, sub.identity.id, sub.move_to_room, agents.machine_names(db, sub.identity.id))
+    for r in sub.rows:
+        inserted = conn.execute(
+            "INSERT INTO reports (uuid, agent_id, seq, agent_time, report_at, received_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(uuid) DO NOTHING",
+            [r.uuid, sub.identity.id, r.seq, r.agent_time, r.report_at, at, r.body]).rowcount
+        sub.statuses.append("accepted" if inserted else "duplicate")
+        if inserted:
+            conn.execute(ROLLUP, [sub.identity.id, r.day, r.wired_up, r.wifi_ssid, r.wifi_dbm])
+    conn.execute(
+        "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
+        " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
+        " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
+        " retire_proposed_at = NULL WHERE id = ?5",
+        [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id])
+    sub.commands = commands.deliver_pending(db, sub.identity.id, at)
+
+
+# The day's rollup, kept in step with every accepted report: the strongest Wi-Fi signal
+# seen that day wins (a reading with a signal beats one without).
+ROLLUP = """
+INSERT INTO agent_days (agent_id, day, reports, wired_up_reports, wifi_ssid, wifi_best_dbm)
+VALUES (?1, ?2, 1, ?3, ?4, ?5)
+ON CONFLICT(agent_id, day) DO UPDATE SET
+    reports = reports + 1,
+    wired_up_reports = wired_up_reports + excluded.wired_up_reports,
+    wifi_ssid = CASE WHEN excluded.wifi_ssid IS NOT NULL AND (wifi_ssid IS NULL OR
+                     (excluded.wifi_best_dbm IS NOT NULL AND (wifi_best_dbm IS NULL OR excluded.wifi_best_dbm > wifi_best_dbm)))
+                THEN excluded.wifi_ssid ELSE wifi_ssid END,
+    wifi_best_dbm = CASE WHEN excluded.wifi_ssid IS NOT NULL AND (wifi_ssid IS NULL OR
+                     (excluded.wifi_best_dbm IS NOT NULL AND (wifi_best_dbm IS NULL OR excluded.wifi_best_dbm > wifi_best_dbm)))
+                THEN excluded.wifi_best_dbm ELSE wifi_best_dbm END
+"""
+
+
+def add_counts(db: sqlite_utils.Database, counts: Counter[str]) -> None:
+    db.conn.executemany("INSERT INTO ingest_counts (outcome, count) VALUES (?, ?) "
+                        "ON CONFLICT(outcome) DO UPDATE SET count = count + excluded.count", list(counts.items()))
+
+
+class IngestWriter:
+    """The one thread that writes reports; started on first use, a daemon so it never holds up exit
+    (a transaction cut short by exit is rolled back whole by SQLite, and nothing in it was acknowledged)."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self._queue: queue.Queue[Submission] = queue.Queue()
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, sub: Submission, timeout_s: float) -> None:
+        """Queue a batch and wait until it is committed; BusyError if that cannot happen in time."""
+        self._start_once()
+        if self._queue.qsize() >= MAX_QUEUED:
+            raise BusyError("the hub is writing a backlog of reports")
+        self._queue.put(sub)
+        if not sub.done.wait(timeout_s):
+            raise BusyError("the hub could not record the reports in time")
+        if sub.failed:
+            raise BusyError("the hub could not record the reports")
+
+    def count(self, outcome: str) -> None:
+        """Add to a counter in ingest_counts with the next transaction (rejections happen outside it)."""
+        with self._lock:
+            self._counts[outcome] += 1
+
+    def _start_once(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="eduops-ingest", daemon=True)
+                self._thread.start()
+
+    def _take_counts(self) -> Counter[str]:
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+        return counts
+
+    def _run(self) -> None:
+        db = dbmod.connect(self.db_path)
+        db.conn.execute("PRAGMA synchronous=FULL")
+        while True:
+            try:
+                group = [self._queue.get(timeout=1.0)]
+            except queue.Empty:
+                group = []
+            while group and len(group) < MAX_GROUP:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            counts = self._take_counts()
+            if group or counts:
+                self._write(db, group, counts)
+
+    def _write(self, db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str]) -> None:
+        try:
+            with dbmod.write(db):
+                outcomes = Counter(rejected)
+                for sub in group:
+                    db.conn.execute("SAVEPOINT submission")
+                    try:
+                        record_submission(db, sub)
+                        outcomes.update(sub.statuses)
+                    except sqlite3.Error:
+                        log.exception("could not record a batch of agent %s", sub.identity.id)
+                        db.conn.execute("ROLLBACK TO submission")
+                        sub.failed = True
+                    db.conn.execute("RELEASE submission")
+                add_counts(db, outcomes)
+        except sqlite3.Error:
+            log.exception("could not commit %d batches of reports", len(group))
+            for sub in group:
+                sub.failed = True
+            with self._lock:  # keep the rejections for the next transaction
+                self._counts.update(rejected)
+        for sub in group:
+            sub.done.set()

@@ -1,0 +1,130 @@
+"""Fleet storage for the scheduled jobs and the terminal listings.
+
+This module is the ``store`` the jobs in ``scheduler/jobs.py`` are given
+(see ``scheduler.jobs.FleetStore``): every statement they need lives here.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from eduops import db as dbmod
+from eduops.clock import from_iso, to_iso
+from scheduler.states import AgentClock
+
+
+def agents_to_judge(db: sqlite_utils.Database) -> list[AgentClock]:
+    """Every agent not retired, with when it was last heard of."""
+    rows = db.execute("SELECT id, state, coalesce(last_report_at, enrolled_at), retire_proposed_at IS NOT NULL "
+                      "FROM agents WHERE state != 'retired'").fetchall()
+    return [AgentClock(r[0], r[1], from_iso(r[2]), bool(r[3])) for r in rows]
+
+
+def record_verdicts(db: sqlite_utils.Database, changes: list[tuple[AgentClock, str]], proposals: list[str],
+                    now: datetime) -> int:
+    """Apply state changes and retirement proposals in one transaction; return the changes applied.
+
+    A change applies only if the agent is as it was judged: a report that arrived
+    meanwhile (new state or newer last report) wins over the sweep.
+    """
+    at = to_iso(now)
+    applied = 0
+    with dbmod.write(db):
+        for agent, new in changes:
+            seen = to_iso(agent.last_seen)
+            if db.execute("UPDATE agents SET state = ?, state_since = ? WHERE id = ? AND state = ? "
+                          "AND coalesce(last_report_at, enrolled_at) = ?",
+                          [new, at, agent.id, agent.state, seen]).rowcount:
+                db.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
+                           "VALUES (?, ?, ?, ?, ?)", [agent.id, agent.state, new, at, f"silent since {seen}"])
+                applied += 1
+        db.conn.executemany("UPDATE agents SET retire_proposed_at = ? WHERE id = ? AND retire_proposed_at IS NULL",
+                            [(at, agent_id) for agent_id in proposals])
+    return applied
+
+
+def delete_reports_received_before(db: sqlite_utils.Database, cutoff: datetime, limit: int) -> int:
+    with dbmod.write(db):
+        return db.execute("DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < ? "
+                          "ORDER BY received_at LIMIT ?)", [to_iso(cutoff), limit]).rowcount
+
+
+def delete_history_before(db: sqlite_utils.Database, cutoff: datetime) -> int:
+    """State changes and finished commands older than the cutoff."""
+    with dbmod.write(db):
+        states = db.execute("DELETE FROM agent_states WHERE at < ?", [to_iso(cutoff)]).rowcount
+        done = db.execute("DELETE FROM commands WHERE created_at < ? AND status != 'pending'",
+                          [to_iso(cutoff)]).rowcount
+    return states + done
+
+
+def expire_commands(db: sqlite_utils.Database, now: datetime) -> int:
+    with dbmod.write(db):
+        return db.execute("UPDATE commands SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
+                          [to_iso(now)]).rowcount
+
+
+def record_job_run(db: sqlite_utils.Database, name: str, ran_at: datetime, duration_s: float,
+                   error: str | None) -> None:
+    at = to_iso(ran_at)
+    with dbmod.write(db):
+        db.execute(
+            "INSERT INTO job_runs (name, last_started_at, last_success_at, last_failure_at, last_error, "
+            " last_duration_s, runs, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
+            "ON CONFLICT(name) DO UPDATE SET last_started_at = ?2, last_duration_s = ?6, runs = runs + 1, "
+            " last_success_at = coalesce(?3, last_success_at), last_failure_at = coalesce(?4, last_failure_at), "
+            " last_error = coalesce(?5, last_error), failures = failures + ?7",
+            [name, at, None if error else at, at if error else None, error, duration_s, int(bool(error))])
+
+
+def job_runs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM job_runs ORDER BY name"))
+
+
+def last_job_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
+    return {name: from_iso(at) for name, at in
+            db.execute("SELECT name, last_success_at FROM job_runs WHERE last_success_at IS NOT NULL")}
+
+
+def ingest_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Reports accepted and duplicate, and requests rejected by reason (`rejected:<code>`), since the start."""
+    return dict(db.execute("SELECT outcome, count FROM ingest_counts ORDER BY outcome").fetchall())
+
+
+AGENT_COLUMNS = ("a.id, a.school_code, a.room_code, a.terminal_code, a.state, a.state_since, a.last_report_at, "
+                 "a.hostname, a.agent_version, a.clock_skew_s, a.retire_proposed_at, a.retired_at, "
+                 "(SELECT COUNT(*) FROM hardware_flags f WHERE f.agent_id = a.id OR f.other_id = a.id) AS flags")
+
+
+def list_agents(db: sqlite_utils.Database, school_code: str | None = None, state: str | None = None,
+                proposed_only: bool = False) -> list[dict[str, Any]]:
+    """Agents ordered by school, room and id, optionally of one school, in one state, or proposed for retirement."""
+    conditions, params = [], []
+    if school_code:
+        conditions.append("a.school_code = ?")
+        params.append(school_code)
+    if state:
+        conditions.append("a.state = ?")
+        params.append(state)
+    if proposed_only:
+        conditions.append("a.retire_proposed_at IS NOT NULL")
+    where = "WHERE " + " AND ".join(conditions) if conditions else ""
+    return list(db.query(f"SELECT {AGENT_COLUMNS} FROM agents a {where} "
+                         "ORDER BY a.school_code, a.room_code, a.id", params))
+
+
+def agent_detail(db: sqlite_utils.Database, agent_id: str) -> dict[str, Any] | None:
+    """One agent with its state history (newest first) and the hardware it shares with others."""
+    found = list(db.query(f"SELECT {AGENT_COLUMNS}, a.instance_id, a.clock_skew_at, a.last_contact_at "
+                          "FROM agents a WHERE a.id = ?", [agent_id]))
+    if not found:
+        return None
+    agent = found[0]
+    agent["history"] = list(db.query("SELECT from_state, to_state, at, reason FROM agent_states "
+                                     "WHERE agent_id = ? ORDER BY at DESC, id DESC LIMIT 50", [agent_id]))
+    agent["shared_hardware"] = list(db.query(
+        "SELECT CASE WHEN agent_id = ?1 THEN other_id ELSE agent_id END AS other, fact, value, flagged_at "
+        "FROM hardware_flags WHERE agent_id = ?1 OR other_id = ?1 ORDER BY flagged_at", [agent_id]))
+    return agent

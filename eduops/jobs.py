@@ -1,0 +1,60 @@
+"""The hub's scheduled jobs, bound to this hub's configuration and storage.
+
+``scheduler/`` holds the rules and the runner and imports nothing from here;
+this module hands them the fleet storage and the settings. Another area adds
+its job with one more ``Job(...)`` line in ``hub_jobs``.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from typing import Any
+
+from eduops import db as dbmod
+from eduops.clock import utcnow
+from eduops.config import Config
+from eduops.fleet import store
+from scheduler import jobs
+from scheduler.jobs import Job, RetentionPolicy
+from scheduler.service import JobService
+from scheduler.states import StatePolicy
+from scheduler.timetable import Timetable
+
+
+def state_policy(config: Config) -> StatePolicy:
+    return StatePolicy(interval_s=config.report_interval_s, jitter=config.report_jitter,
+                       offline_after_missed=config.offline_after_missed,
+                       retire_after=timedelta(days=config.retire_after_days),
+                       timetable=Timetable.parse(config.timezone, config.class_hours, config.school_days,
+                                                 config.holidays))
+
+
+def hub_jobs(config: Config) -> list[Job]:
+    retention = RetentionPolicy(raw_reports=timedelta(days=config.raw_report_days),
+                                history=timedelta(days=config.history_days))
+    return [
+        # Twice per report interval, so a state is never more than half an interval late.
+        Job("sweep", timedelta(seconds=config.report_interval_s / 2),
+            functools.partial(jobs.sweep_terminal_states, policy=state_policy(config), store=store)),
+        Job("expire_commands", timedelta(minutes=5), functools.partial(jobs.expire_commands, store=store)),
+        Job("retention", timedelta(minutes=10),
+            functools.partial(jobs.apply_retention, policy=retention, store=store)),
+    ]
+
+
+def job_service(config: Config) -> JobService:
+    """The server.Service that runs the hub's jobs for as long as the hub serves."""
+
+    def run_now(job: Job) -> dict[str, Any] | None:
+        database = dbmod.connect(config.db_path)  # one connection per run: runs happen on the scheduler's threads
+        try:
+            return jobs.run_job(job, database, utcnow(), store)
+        finally:
+            database.conn.close()
+
+    database = dbmod.connect(config.db_path)
+    try:
+        last_success = store.last_job_successes(database)
+    finally:
+        database.conn.close()
+    return JobService(hub_jobs(config), run_now, last_success, utcnow)
