@@ -50,5 +50,3 @@ class JobService:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 
-    def next_runs(self) -> dict[str, datetime]:
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}

@@ -154,18 +154,13 @@ def room_school(db: sqlite_utils.Database, room_code: str) -> str | None:
     return row[0] if row else None
 
 
-def move_agent(db: sqlite_utils.Database, agent_id: str, room_code: str, hostname_and_facts: set[str]) -> str | None:
-    """Put an agent in another room of its school (inside the caller's transaction); return its terminal."""
-    terminal = match_terminal(db, agent_id, room_code, hostname_and_facts, None)
+def move_agent(db: sqlite_utils.Database, agent_id: str, room_code: str) -> None:
+    """Put an agent in another room of its school (inside the caller's transaction), matching its terminal
+    there by the hostname and hardware it gave at enrollment."""
+    names = {v for (v,) in db.execute("SELECT value FROM agent_hardware WHERE agent_id = ? UNION "
+                                      "SELECT hostname FROM agents WHERE id = ?", [agent_id, agent_id])}
+    terminal = match_terminal(db, agent_id, room_code, names, None)
     db.execute("UPDATE agents SET room_code = ?, terminal_code = ? WHERE id = ?", [room_code, terminal, agent_id])
-    return terminal
-
-
-def machine_names(db: sqlite_utils.Database, agent_id: str) -> set[str]:
-    """The hostname and hardware facts an agent gave at enrollment, for matching asset tags."""
-    names = {v for (v,) in db.execute("SELECT value FROM agent_hardware WHERE agent_id = ?", [agent_id])}
-    names |= {h for (h,) in db.execute("SELECT hostname FROM agents WHERE id = ?", [agent_id])}
-    return names
 
 
 def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, by: str) -> dict[str, Any]:

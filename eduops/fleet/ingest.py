@@ -67,7 +67,8 @@ def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[Report
         rows.append(ReportRow(
             str(report.id), report.seq, to_iso(report.agent_time), to_iso(at), local_day(at, tz),
             int(any(i.kind == "wired" and i.link_up for i in net.interfaces)),
-            wifi.ssid if wifi else None, wifi.signal_dbm if wifi else None,
+            wifi.ssid if wifi else None,
+            round(wifi.signal_dbm) if wifi and wifi.signal_dbm is not None else None,
             report.body.model_dump_json()))
     return rows, skew.total_seconds()
 
@@ -100,7 +101,7 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
         conn.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
                      "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
     if sub.move_to_room:
-        agents.move_agent(db, sub.identity.id, sub.move_to_room, agents.machine_names(db, sub.identity.id))
+        agents.move_agent(db, sub.identity.id, sub.move_to_room)
     for r in sub.rows:
         inserted = conn.execute(
             "INSERT INTO reports (uuid, agent_id, seq, agent_time, report_at, received_at, body) "
@@ -140,6 +141,37 @@ def add_counts(db: sqlite_utils.Database, counts: Counter[str]) -> None:
                         "ON CONFLICT(outcome) DO UPDATE SET count = count + excluded.count", list(counts.items()))
 
 
+def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str]) -> bool:
+    """Record a group of batches and the rejection counts in one transaction, then wake every waiter.
+
+    Each batch has its own savepoint: one that fails is marked failed alone. Returns
+    False if the transaction as a whole could not be committed (every batch failed).
+    """
+    committed = True
+    try:
+        with dbmod.write(db):
+            outcomes = Counter(rejected)
+            for sub in group:
+                db.conn.execute("SAVEPOINT submission")
+                try:
+                    record_submission(db, sub)
+                    outcomes.update(sub.statuses)
+                except sqlite3.Error:
+                    log.exception("could not record a batch of agent %s", sub.identity.id)
+                    db.conn.execute("ROLLBACK TO submission")
+                    sub.failed = True
+                db.conn.execute("RELEASE submission")
+            add_counts(db, outcomes)
+    except sqlite3.Error:
+        log.exception("could not commit %d batches of reports", len(group))
+        committed = False
+        for sub in group:
+            sub.failed = True
+    for sub in group:
+        sub.done.set()
+    return committed
+
+
 class IngestWriter:
     """The one thread that writes reports; started on first use, a daemon so it never holds up exit
     (a transaction cut short by exit is rolled back whole by SQLite, and nothing in it was acknowledged)."""
@@ -164,6 +196,7 @@ class IngestWriter:
 
     def count(self, outcome: str) -> None:
         """Add to a counter in ingest_counts with the next transaction (rejections happen outside it)."""
+        self._start_once()
         with self._lock:
             self._counts[outcome] += 1
 
@@ -191,30 +224,7 @@ class IngestWriter:
                     group.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            counts = self._take_counts()
-            if group or counts:
-                self._write(db, group, counts)
-
-    def _write(self, db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str]) -> None:
-        try:
-            with dbmod.write(db):
-                outcomes = Counter(rejected)
-                for sub in group:
-                    db.conn.execute("SAVEPOINT submission")
-                    try:
-                        record_submission(db, sub)
-                        outcomes.update(sub.statuses)
-                    except sqlite3.Error:
-                        log.exception("could not record a batch of agent %s", sub.identity.id)
-                        db.conn.execute("ROLLBACK TO submission")
-                        sub.failed = True
-                    db.conn.execute("RELEASE submission")
-                add_counts(db, outcomes)
-        except sqlite3.Error:
-            log.exception("could not commit %d batches of reports", len(group))
-            for sub in group:
-                sub.failed = True
-            with self._lock:  # keep the rejections for the next transaction
-                self._counts.update(rejected)
-        for sub in group:
-            sub.done.set()
+            rejected = self._take_counts()
+            if (group or rejected) and not write_group(db, group, rejected):
+                with self._lock:  # keep the rejections for the next transaction
+                    self._counts.update(rejected)

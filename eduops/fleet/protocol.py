@@ -2,7 +2,8 @@
 
 The same models validate requests and generate the OpenAPI document. Validation
 is strict (no "12" for 12, no naive times): an agent that sends the wrong type has
-a bug worth a clear 400. Unknown fields are ignored so newer agents still talk to
+a bug worth a clear 400. Measurements are numbers (an integer is a number too);
+only counters and identifiers must be integers. Unknown fields are ignored so newer agents still talk to
 older hubs. Every fact an agent cannot learn is null or an empty list.
 """
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Host(Model):
 class Resources(Model):
     cpu_percent: Percent | None = None
     memory_percent: Percent | None = None
-    memory_total_mb: Count | None = None
+    memory_total_mb: NonNegative | None = None
     disk_percent: Percent | None = None
     disk_total_gb: NonNegative | None = None
     uptime_s: NonNegative | None = None
@@ -92,7 +93,7 @@ class Interface(Model):
 class Wifi(Model):
     ssid: Name | None = None
     bssid: Name | None = None
-    signal_dbm: Annotated[int, Field(ge=-150, le=0)] | None = None
+    signal_dbm: Annotated[float, Field(ge=-150, le=0)] | None = None   # /proc/net/wireless gives -61.
     connected: bool | None = None
 
 

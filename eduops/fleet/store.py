@@ -88,11 +88,6 @@ def last_job_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
             db.execute("SELECT name, last_success_at FROM job_runs WHERE last_success_at IS NOT NULL")}
 
 
-def ingest_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Reports accepted and duplicate, and requests rejected by reason (`rejected:<code>`), since the start."""
-    return dict(db.execute("SELECT outcome, count FROM ingest_counts ORDER BY outcome").fetchall())
-
-
 AGENT_COLUMNS = ("a.id, a.school_code, a.room_code, a.terminal_code, a.state, a.state_since, a.last_report_at, "
                  "a.hostname, a.agent_version, a.clock_skew_s, a.retire_proposed_at, a.retired_at, "
                  "(SELECT COUNT(*) FROM hardware_flags f WHERE f.agent_id = a.id OR f.other_id = a.id) AS flags")
