@@ -87,6 +87,8 @@ def test_malformed_json_is_bad_json(world, data):
     (setter("reports", {"a": 1}), "reports"),
     (setter("sent_at", "2026-11-29T06:00:05"), "sent_at"),          # no time zone
     (setter("sent_at", "yesterday"), "sent_at"),
+    (setter("sent_at", "9999-12-31T23:59:59Z"), "sent_at"),
+    (setter("reports.0.agent_time", "0001-01-01T00:00:00Z"), "reports.0.agent_time"),
     (setter("reports.0.id", "not-a-uuid"), "reports.0.id"),
     (setter("reports.0.id", DELETE), "reports.0.id"),
     (setter("reports.0.seq", "1"), "reports.0.seq"),

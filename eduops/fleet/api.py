@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -47,7 +48,8 @@ def _fleet() -> Fleet:
     return current_app.extensions["eduops_fleet"]
 
 
-def _now():
+def hub_now() -> datetime:
+    """The hub's clock; in-process tests put another in app.config["EDUOPS_CLOCK"]."""
     return current_app.config["EDUOPS_CLOCK"]()
 
 
@@ -96,7 +98,7 @@ def _identity(use_cache: bool) -> Identity:
                    answers={201: EnrollAnswer, **ERRORS})
 def enroll() -> tuple[Response, int]:
     asked = parse(EnrollRequest)
-    done = agents.enroll(get_db(), asked, _now())
+    done = agents.enroll(get_db(), asked, hub_now())
     log.info("agent %s (%s) enrolled in room %s of school %s, terminal %s", done.agent_id,
              asked.hardware.hostname, done.room_code, done.school_code, done.terminal_code or "unknown")
     if done.flags:
@@ -133,7 +135,7 @@ def reports() -> Response:
             raise ApiError(403, "forbidden", f"Room {batch.room} belongs to school {school}, not to this agent's "
                            f"school {identity.school_code}; enroll with a token of that school to move it there.")
         move_to = batch.room
-    now = _now()
+    now = hub_now()
     rows, skew_s = ingest.report_rows(batch, now, config.timezone)
     submission = ingest.Submission(identity, rows, skew_s, now, move_to)
     fleet = _fleet()
@@ -158,7 +160,7 @@ def reports() -> Response:
 def ack(command_id: str) -> Response:
     identity = _identity(use_cache=False)
     answer = parse(CommandAck)
-    commands.acknowledge(get_db(), identity.id, command_id, answer.status, answer.detail, _now())
+    commands.acknowledge(get_db(), identity.id, command_id, answer.status, answer.detail, hub_now())
     return jsonify(id=command_id, status=answer.status)
 
 

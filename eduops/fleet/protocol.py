@@ -8,7 +8,7 @@ older hubs. Every fact an agent cannot learn is null or an empty list.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -22,6 +22,9 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+# A clock with a flat CMOS battery says 1970 or 2000; anything outside this range is not a clock reading.
+Moment = Annotated[AwareDatetime, Field(ge=datetime(1970, 1, 1, tzinfo=timezone.utc),
+                                        le=datetime(2100, 1, 1, tzinfo=timezone.utc))]
 
 
 class Model(BaseModel):
@@ -130,12 +133,12 @@ class ReportBody(Model):
 class Report(Model):
     id: UUID = Field(description="Unique per report, made when the report is made; replays are duplicates.")
     seq: Count
-    agent_time: AwareDatetime = Field(description="The agent's clock when it made the report.")
+    agent_time: Moment = Field(description="The agent's clock when it made the report (1970 to 2100).")
     body: ReportBody
 
 
 class ReportBatch(Model):
-    sent_at: AwareDatetime = Field(description="The agent's clock when it sent the batch; gives its skew.")
+    sent_at: Moment = Field(description="The agent's clock when it sent the batch (1970 to 2100); gives its skew.")
     room: Code | None = Field(default=None, description="The room the agent is configured for; "
                               "another room of the same school moves the agent there.")
     reports: list[Report] = Field(min_length=1)
