@@ -37,6 +37,11 @@ class Config:
     timezone: str = _setting("Asia/Shanghai", "Time zone in which pages show times; storage is UTC.")
     county_name: str = _setting("会泽县", "County name shown on pages and in metrics.")
     demo: bool = _setting(False, "Serve demo data and its banner (set by `eduops demo`).")
+    coverage_window_days: int = _setting(
+        7, "Observation window of coverage, in days: a terminal counts as working when it reported "
+           "within it, and a network as present when an agent saw it on one of its days.", 1, 90)
+    coverage_wifi_min_dbm: int = _setting(
+        -75, "Weakest Wi-Fi signal, in dBm, that counts as usable wireless coverage of a class.", -100, -30)
 
     def replace(self, **changes: Any) -> "Config":
         return load(overrides=dataclasses.asdict(self) | changes)
