@@ -5,6 +5,8 @@ from flask import Flask, abort, request
 
 from eduops import ctx, errors, i18n, metrics, pages, system
 from eduops.config import Config
+from eduops.coverage import api as coverage_api
+from eduops.coverage import pages as coverage_pages
 
 
 def create_app(config: Config) -> Flask:
@@ -24,6 +26,8 @@ def create_app(config: Config) -> Flask:
     i18n.init_app(app)
     app.register_blueprint(system.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(coverage_pages.bp)
     metrics.init_app(app, config)
 
     @app.before_request

@@ -147,3 +147,38 @@ def demo(db_path: Path, host: str, port: int) -> None:
         database.conn.close()
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
     server.serve(config)
+
+
+@main.group()
+def coverage() -> None:
+    """Measure nine coverage: figures, gaps and the daily snapshot.
+
+    Example: eduops coverage snapshot --db /var/lib/eduops/eduops.db
+    """
+
+
+@coverage.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help=DB_HELP)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help=CONFIG_HELP)
+@click.option("--now", "now_text", metavar="ISO",
+              help="Take the snapshot as of this time instead of the clock (UTC unless it has an offset). "
+                   "Example: --now 2026-09-01T23:50:00+08:00")
+def snapshot(db_path: Path | None, config_file: Path | None, now_text: str | None) -> None:
+    """Record today's coverage figures (the hub's daily job, run once); rerunning the same day replaces them.
+
+    Example: eduops coverage snapshot --db eduops.db
+    """
+    from datetime import datetime, timezone
+
+    from eduops.coverage.snapshots import take_daily_snapshot
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(timezone.utc)
+    except ValueError:
+        raise click.BadParameter(f"{now_text!r} is not an ISO time such as 2026-09-01T23:50:00+08:00",
+                                 param_hint="--now") from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    config = load_config(config_file, db_path=db_path)
+    taken = take_daily_snapshot(open_db(config), now, config)
+    click.echo(f"coverage snapshot of {taken['day']}: {taken['nodes']} nodes, {taken['classes']} classes")

@@ -1,18 +1,11 @@
-"""The hub's own web pages."""
+"""The hub's own web pages: the front page is the county's coverage toward measure nine."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-
-from eduops import county
-from eduops.ctx import get_db
+from flask import Blueprint, redirect, url_for
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
 def index():
-    db = get_db()
-    areas = county.area_summary(db)
-    totals = county.table_counts(db)
-    with_terminal = sum(a["classes_with_terminal"] for a in areas)
-    return render_template("index.html", areas=areas, totals=totals, with_terminal=with_terminal)
+    return redirect(url_for("coverage.overview"))

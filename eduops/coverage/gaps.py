@@ -35,15 +35,15 @@ class GapFilter:
     status: str = ""
     small_scale: bool | None = None
 
+    def matches_school(self, s: School) -> bool:
+        return not ((self.area and s.area_code != self.area) or (self.township and s.township_code != self.township)
+                    or (self.school and s.code != self.school) or (self.stage and s.stage != self.stage)
+                    or (self.small_scale is not None and s.small_scale != self.small_scale))
+
     def matches(self, gap: Gap) -> bool:
-        s = gap.school
-        if (self.area and s.area_code != self.area) or (self.township and s.township_code != self.township) \
-                or (self.school and s.code != self.school) or (self.stage and s.stage != self.stage):
-            return False
-        if self.small_scale is not None and s.small_scale != self.small_scale:
-            return False
-        return any((not self.measure or m == self.measure) and (not self.status or st == self.status)
-                   for m, st in gap.missing.items())
+        return self.matches_school(gap.school) and any(
+            (not self.measure or m == self.measure) and (not self.status or st == self.status)
+            for m, st in gap.missing.items())
 
 
 def gap_list(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],

@@ -89,6 +89,23 @@ class CoverageReport:
                                for lv, c in self.totals if lv == child and self.parents(child, c)[-1] == (level, code)]
         return out
 
+    def class_detail(self, db: sqlite_utils.Database, code: str) -> dict[str, Any]:
+        """One class: its marks, its room's inventory terminals and the agents there with their window's days."""
+        found = next((c for c in self.classes if c.code == code), None)
+        if found is None:
+            raise ApiError(404, "not_found", f"No class with code {code!r}; pick one from its school.")
+        room = self.rooms.get(found.room_code or "")
+        parents = list(figures.node_keys(self.schools[found.school_code]))
+        return {"level": "class", "code": code, "name": found.name,
+                "parents": [{"level": lv, "code": c, **self.names(lv, c)} for lv, c in parents],
+                "window": {"since": self.window.since, "first_day": self.window.first_day},
+                "class": self.class_row(found), "school": school_json(self.schools[found.school_code]),
+                "room": None if room is None else {
+                    "code": room.code, "name": room.name, "wired_planned": room.wired_planned,
+                    "wireless_planned": room.wireless_planned},
+                "terminals": storage.room_terminals(db, room.code) if room else [],
+                "agents": storage.room_agents(db, room.code, self.window.first_day) if room else []}
+
     def class_row(self, c: SchoolClass) -> dict[str, Any]:
         room = self.rooms.get(c.room_code or "")
         return {"code": c.code, "name": c.name, "grade": c.grade, "room_code": c.room_code,

@@ -69,6 +69,11 @@ def classes(db: sqlite_utils.Database, scope: Scope) -> list[SchoolClass]:
     return [SchoolClass(*r) for r in db.execute(sql, params)]
 
 
+def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
+    row = db.execute("SELECT school_code FROM classes WHERE code = ?", [class_code]).fetchone()
+    return row[0] if row else None
+
+
 def sightings(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[Sighting]:
     """Every agent with what it showed on the window's days (its newest report is judged by the caller)."""
     if not fleet_tables_exist(db):
@@ -118,11 +123,11 @@ def room_agents(db: sqlite_utils.Database, room_code: str, first_day: str) -> li
 
 def store_snapshot(db: sqlite_utils.Database, day: str, taken_at: str,
                    totals: dict[tuple[str, str], dict[str, int]]) -> None:
-    """Write one day's counts of every node; a later run on the same day replaces them."""
+    """Write one day's counts of every node, replacing whatever an earlier run wrote that day."""
     columns = ("level", "code", "day", "taken_at") + COUNTS
-    sql = (f"INSERT OR REPLACE INTO coverage_snapshots ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' for _ in columns)})")
+    sql = f"INSERT INTO coverage_snapshots ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     with dbmod.write(db):
+        db.execute("DELETE FROM coverage_snapshots WHERE day = ?", [day])
         db.conn.executemany(sql, [(level, code, day, taken_at, *(counts[c] for c in COUNTS))
                                   for (level, code), counts in totals.items()])
 
@@ -134,8 +139,3 @@ def snapshot_series(db: sqlite_utils.Database, level: str, codes: Iterable[str],
               WHERE level = ? AND code IN (SELECT value FROM json_each(?)) AND day >= ?
               ORDER BY day, code"""
     return list(db.query(sql, [level, json.dumps(sorted(codes)), first_day]))
-
-
-def snapshot_days(db: sqlite_utils.Database) -> int:
-    """How many days have a county snapshot."""
-    return db.execute("SELECT COUNT(*) FROM coverage_snapshots WHERE level = 'county'").fetchone()[0]

@@ -21,3 +21,5 @@ CREATE TABLE coverage_snapshots (
     school_wireless_observed   INTEGER NOT NULL,
     PRIMARY KEY (level, code, day)
 ) WITHOUT ROWID;
+-- The snapshot job replaces a whole day at a time.
+CREATE INDEX coverage_snapshots_day ON coverage_snapshots(day);

@@ -1,0 +1,82 @@
+"""JSON API of measure nine coverage: every figure the pages show, under /api/v1/coverage.
+
+Ratios are against the goal of 100% (every class, every school); a ratio is
+null where there is nothing to count.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from eduops.coverage import gaps, report, snapshots, storage, web
+from eduops.ctx import get_db, hub_config
+from eduops.errors import ApiError
+
+# Access: accounts wires the role check for this whole blueprint here (bp.before_request);
+# the school scope comes from web.scope().
+bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1/coverage")
+
+
+@bp.get("")
+def county():
+    """The county with its areas."""
+    return jsonify(web.county_report().node("county", ""))
+
+
+@bp.get("/areas/<code>")
+def area(code: str):
+    """An area with its townships."""
+    return jsonify(web.county_report().node("area", code))
+
+
+@bp.get("/townships/<code>")
+def township(code: str):
+    """A township with its schools."""
+    return jsonify(web.county_report().node("township", code))
+
+
+@bp.get("/schools/<code>")
+def school(code: str):
+    """A school: its own uplink and Wi-Fi, and every class."""
+    return jsonify(web.school_report(code).node("school", code))
+
+
+@bp.get("/classes/<code>")
+def school_class(code: str):
+    """A class: its marks, its room's terminals in the inventory and the agents reporting there."""
+    school_code = storage.school_of_class(get_db(), code)
+    if school_code is None:
+        raise ApiError(404, "not_found", f"No class with code {code!r}; pick one from its school.")
+    return jsonify(web.school_report(school_code).class_detail(get_db(), code))
+
+
+@bp.get("/gaps")
+def gap_list():
+    """Every class and school short of the goal, filtered; ``limit`` and ``offset`` page through it."""
+    rep = web.county_report()
+    chosen = web.gap_filter(request.args, rep)
+    selected = [g for g in rep.gap_list if chosen.matches(g)]
+    limit = web.int_arg(request.args, "limit", 1000, 1, 10_000)
+    offset = web.int_arg(request.args, "offset", 0, 0, 10_000_000)
+    return jsonify(total=len(selected), offset=offset, limit=limit, counts=gaps.gap_counts(selected),
+                   gaps=[web.gap_json(g, rep) for g in selected[offset:offset + limit]])
+
+
+@bp.get("/disagreements")
+def disagreement_list():
+    """Where the inventory and the agents disagree, over all time."""
+    rep = web.county_report()
+    kind = web.choice(request.args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")
+    chosen = web.gap_filter(request.args, rep)
+    found = [d for d in report.disagreements(get_db(), rep) if (not kind or d.kind == kind)
+             and chosen.matches_school(d.school)]
+    return jsonify(total=len(found), disagreements=[web.disagreement_json(d, rep) for d in found])
+
+
+@bp.get("/trend")
+def trend():
+    """Daily snapshots of a node (level and code) and its children, for ``days`` days back."""
+    rep = web.county_report()
+    level = web.choice(request.args, "level", set(report.CHILD_LEVEL) | {"school"}, "level") or "county"
+    days = web.int_arg(request.args, "days", 365, 1, 3650)
+    today = snapshots.local_day(web.now(), hub_config().timezone)
+    return jsonify(snapshots.trend(get_db(), rep, level, request.args.get("code", ""), days, today))
