@@ -114,12 +114,13 @@ def test_gap_status(inventory, observed, status):
 def test_the_window_starts_on_the_county_local_day_seven_days_back():
     late_evening = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)  # 23:30 in Huize
     window = figures.observation_window(late_evening, 7, "Asia/Shanghai")
-    assert window == figures.Window(since="2026-03-03T15:30:00.000000Z", first_day="2026-03-03")
+    assert window == figures.Window(since="2026-03-03T15:30:00.000000Z", first_day="2026-03-03",
+                                    last_day="2026-03-10")
     after_midnight = datetime(2026, 3, 10, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 11th
     assert figures.observation_window(after_midnight, 7, "Asia/Shanghai").first_day == "2026-03-04"
 
 
-WINDOW = figures.Window(since="2026-03-03T00:00:00.000000Z", first_day="2026-03-03")
+WINDOW = figures.Window(since="2026-03-03T00:00:00.000000Z", first_day="2026-03-03", last_day="2026-03-10")
 sightings = st.builds(Sighting, agent_id=st.text(max_size=3), school_code=st.sampled_from("XY"),
                       room_code=st.sampled_from(["X1", "X2", "Y1"]), retired=st.booleans(),
                       last_report_at=st.sampled_from([None, "2026-03-02T23:59:59.000000Z",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 CLASS_MEASURES = ("class_terminal", "class_wired", "class_wireless")
@@ -24,15 +25,17 @@ LEVELS = ("county", "area", "township", "school")
 @dataclass(frozen=True)
 class Window:
     """The observation window: a terminal that reported at or after ``since`` is working;
-    agent days from ``first_day`` (county-local) on count for network observations."""
+    agent days from ``first_day`` to ``last_day`` (county-local) count for network observations."""
     since: str
     first_day: str
+    last_day: str
 
 
 def observation_window(now: datetime, days: int, tz: str) -> Window:
     start = now.astimezone(timezone.utc) - timedelta(days=days)
     return Window(since=start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                  first_day=start.astimezone(ZoneInfo(tz)).date().isoformat())
+                  first_day=start.astimezone(ZoneInfo(tz)).date().isoformat(),
+                  last_day=now.astimezone(ZoneInfo(tz)).date().isoformat())
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,10 @@ class SchoolClass:
     room_code: str | None
 
 
-@dataclass(frozen=True)
-class Sighting:
+class Sighting(NamedTuple):
     """One agent as coverage sees it. ``wired_up`` and ``wifi_usable`` cover the window's
-    days only: a wired link was up, its school's SSID was seen at or above the threshold."""
+    days only: a wired link was up, its school's SSID was seen at or above the threshold.
+    (A named tuple: a county has tens of thousands, built straight from database rows.)"""
     agent_id: str
     school_code: str
     room_code: str
@@ -141,25 +144,26 @@ def node_keys(school: School) -> tuple[tuple[str, str], ...]:
 def tally(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
           observed: Observed, nodes: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], dict[str, int]]:
     """Counts of every node: the given ``nodes`` (so empty areas show zeros) and each school's ancestors."""
-    totals: dict[tuple[str, str], dict[str, int]] = {}
+    totals: dict[tuple[str, str], dict[str, int]] = {key: dict.fromkeys(COUNTS, 0) for key in nodes}
 
-    def node(key: tuple[str, str]) -> dict[str, int]:
-        return totals.setdefault(key, dict.fromkeys(COUNTS, 0))
+    def add(counts: dict[str, int], marks: Marks, unit: str) -> None:
+        counts[unit] += 1
+        for measure, (inv, obs) in marks.items():
+            counts[measure + "_inventory"] += inv
+            counts[measure + "_observed"] += obs
 
-    def add(marks: Marks, keys: Iterable[tuple[str, str]], unit: str) -> None:
-        for key in keys:
-            counts = node(key)
-            counts[unit] += 1
-            for measure, (inv, obs) in marks.items():
-                counts[measure + "_inventory"] += inv
-                counts[measure + "_observed"] += obs
-
-    for key in nodes:
-        node(key)
+    # Count each school first, then add the schools up the levels: far fewer steps than class by level.
     for school in schools.values():
-        add(school_marks(school, observed), node_keys(school), "schools")
+        add(totals.setdefault(("school", school.code), dict.fromkeys(COUNTS, 0)),
+            school_marks(school, observed), "schools")
     for c in classes:
-        add(class_marks(rooms.get(c.room_code or ""), observed), node_keys(schools[c.school_code]), "classes")
+        add(totals[("school", c.school_code)], class_marks(rooms.get(c.room_code or ""), observed), "classes")
+    for school in schools.values():
+        own = totals[("school", school.code)]
+        for key in node_keys(school)[:-1]:
+            counts = totals.setdefault(key, dict.fromkeys(COUNTS, 0))
+            for name, value in own.items():
+                counts[name] += value
     return totals
 
 

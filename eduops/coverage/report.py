@@ -98,13 +98,14 @@ class CoverageReport:
         parents = list(figures.node_keys(self.schools[found.school_code]))
         return {"level": "class", "code": code, "name": found.name,
                 "parents": [{"level": lv, "code": c, **self.names(lv, c)} for lv, c in parents],
-                "window": {"since": self.window.since, "first_day": self.window.first_day},
+                "window": {"since": self.window.since, "first_day": self.window.first_day,
+                           "last_day": self.window.last_day},
                 "class": self.class_row(found), "school": school_json(self.schools[found.school_code]),
                 "room": None if room is None else {
                     "code": room.code, "name": room.name, "wired_planned": room.wired_planned,
                     "wireless_planned": room.wireless_planned},
                 "terminals": storage.room_terminals(db, room.code) if room else [],
-                "agents": storage.room_agents(db, room.code, self.window.first_day) if room else []}
+                "agents": storage.room_agents(db, room.code, self.window) if room else []}
 
     def class_row(self, c: SchoolClass) -> dict[str, Any]:
         room = self.rooms.get(c.room_code or "")

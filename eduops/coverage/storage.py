@@ -57,9 +57,9 @@ def schools(db: sqlite_utils.Database, scope: Scope) -> dict[str, School]:
 
 def rooms(db: sqlite_utils.Database, scope: Scope) -> dict[str, Room]:
     where, params = _in_scope("r.school_code", scope)
-    sql = f"""SELECT r.code, r.school_code, r.name, COUNT(t.code), r.wired_planned, r.wireless_planned
-              FROM rooms r LEFT JOIN terminals t ON t.room_code = r.code
-              WHERE {where} GROUP BY r.code"""
+    sql = f"""SELECT r.code, r.school_code, r.name,
+                     (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code), r.wired_planned, r.wireless_planned
+              FROM rooms r WHERE {where}"""
     return {r[0]: Room(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in db.execute(sql, params)}
 
 
@@ -79,16 +79,17 @@ def sightings(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scop
     if not fleet_tables_exist(db):
         return []
     where, params = _in_scope("a.school_code", scope)
-    # Agents drive the join so each probes agent_days through its (agent_id, day) key:
-    # the cost follows the agents and the window, never the age of the database.
+    # Each agent probes agent_days through its (agent_id, day) key and stops at the first
+    # matching day: the cost follows the agents and the window, never the age of the database.
     sql = f"""SELECT a.id, a.school_code, a.room_code, a.state = 'retired', a.last_report_at,
-                     COALESCE(MAX(d.wired_up_reports > 0), 0),
-                     COALESCE(MAX(s.wifi_ssid != '' AND d.wifi_ssid = s.wifi_ssid AND d.wifi_best_dbm >= ?), 0)
-              FROM agents a JOIN schools s ON s.code = a.school_code
-              LEFT JOIN agent_days d ON d.agent_id = a.id AND d.day >= ?
-              WHERE {where} GROUP BY a.id"""
-    return [Sighting(r[0], r[1], r[2], bool(r[3]), r[4], bool(r[5]), bool(r[6]))
-            for r in db.execute(sql, [wifi_min_dbm, window.first_day, *params])]
+                     EXISTS (SELECT 1 FROM agent_days d WHERE d.agent_id = a.id AND d.day BETWEEN ?2 AND ?3
+                             AND d.wired_up_reports > 0),
+                     s.wifi_ssid != '' AND EXISTS (
+                         SELECT 1 FROM agent_days d WHERE d.agent_id = a.id AND d.day BETWEEN ?2 AND ?3
+                         AND d.wifi_ssid = s.wifi_ssid AND d.wifi_best_dbm >= ?1)
+              FROM agents a JOIN schools s ON s.code = a.school_code WHERE {where}"""
+    return [Sighting._make(row) for row in
+            db.execute(sql, [wifi_min_dbm, window.first_day, window.last_day, *params])]
 
 
 def schools_ssid_ever_seen(db: sqlite_utils.Database, scope: Scope) -> set[str]:
@@ -108,8 +109,8 @@ def room_terminals(db: sqlite_utils.Database, room_code: str) -> list[dict[str, 
                          [room_code]))
 
 
-def room_agents(db: sqlite_utils.Database, room_code: str, first_day: str) -> list[dict[str, Any]]:
-    """Agents enrolled in one room, each with its days from ``first_day`` on, newest first."""
+def room_agents(db: sqlite_utils.Database, room_code: str, window: Window) -> list[dict[str, Any]]:
+    """Agents enrolled in one room, each with its days within the window, newest first."""
     if not fleet_tables_exist(db):
         return []
     found = list(db.query("SELECT id, terminal_code, state, last_report_at FROM agents "
@@ -117,7 +118,8 @@ def room_agents(db: sqlite_utils.Database, room_code: str, first_day: str) -> li
     for agent in found:
         agent["days"] = list(db.query(
             "SELECT day, reports, wired_up_reports, wifi_ssid, wifi_best_dbm FROM agent_days "
-            "WHERE agent_id = ? AND day >= ? ORDER BY day DESC", [agent["id"], first_day]))
+            "WHERE agent_id = ? AND day BETWEEN ? AND ? ORDER BY day DESC",
+            [agent["id"], window.first_day, window.last_day]))
     return found
 
 
