@@ -117,7 +117,7 @@ def test_gap_export_as_xlsx_and_as_csv_that_excel_reads_in_chinese(hub):
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["缺口清单", "小规模学校"]
     keep = list(book["缺口清单"].values)
-    assert keep[0][:4] == ("片区", "乡(镇、街道)", "学校编码", "学校")
+    assert keep[0][:4] == ("片区", "乡（镇、街道）", "学校编码", "学校")
     assert [row[2] for row in keep[1:]] == ["C"]
     small = list(book["小规模学校"].values)
     assert [(r[6], r[9], r[10], r[11]) for r in small[1:]] == [
