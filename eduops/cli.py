@@ -133,14 +133,20 @@ def demo(db_path: Path, host: str, port: int) -> None:
 
     Example: eduops demo --port 8080, then open http://127.0.0.1:8080/
     """
+    import random
+    from datetime import datetime, timezone
+
     from eduops import demo as demomod
     from eduops import server
+    from eduops.coverage.demo_history import seed_demo_history
 
     config = configmod.with_generated_secret(
         load_config(None, db_path=db_path, host=host, port=port, demo=True))
     database = open_db(config)
     try:
         created = demomod.ensure_demo_county(database)
+        if created:
+            seed_demo_history(database, datetime.now(timezone.utc), config, random.Random(demomod.SEED))
     except demomod.NotADemoDatabaseError as exc:
         raise click.UsageError(str(exc)) from None
     finally:

@@ -30,6 +30,16 @@ def stages() -> dict[str, str]:
             "special": _("Special education")}
 
 
+def terminal_kinds() -> dict[str, str]:
+    return {"interactive_display": _("Interactive display"), "all_in_one": _("All-in-one machine"),
+            "projector": _("Projector"), "pc": _("Computer")}
+
+
+def agent_states() -> dict[str, str]:
+    return {"online": _("online"), "stale": _("stale"), "offline": _("offline"),
+            "expected_off": _("off as expected"), "retired": _("retired")}
+
+
 def disagreements() -> dict[str, str]:
     return {"terminal_unseen": _("The inventory lists a terminal, but no agent ever reported from the room"),
             "agent_unlisted": _("An agent reports from a room where the inventory lists no terminal"),
@@ -39,4 +49,5 @@ def disagreements() -> dict[str, str]:
 def all_labels() -> dict[str, dict[str, str]]:
     """Every table of names, for templates."""
     return {"measures": measures(), "short": short_measures(), "statuses": statuses(), "bases": bases(),
-            "stages": stages(), "disagreements": disagreements()}
+            "stages": stages(), "disagreements": disagreements(), "terminal_kinds": terminal_kinds(),
+            "agent_states": agent_states()}

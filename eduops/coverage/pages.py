@@ -78,7 +78,7 @@ def gap_page():
     args = request.args.to_dict()
     args.setdefault("small_scale", "no")
     rep, chosen, selected = _selected_gaps(args)
-    other = web.gap_filter({**args, "small_scale": "yes" if chosen.small_scale else "no"}, rep)
+    other = web.gap_filter({**args, "small_scale": "no" if chosen.small_scale else "yes"}, rep)
     other_total = sum(1 for g in rep.gap_list if other.matches(g))
     pages = max(1, -(-len(selected) // PAGE_SIZE))
     page = web.int_arg(args, "page", 1, 1, pages)

@@ -43,7 +43,7 @@
     var measures = JSON.parse(el.dataset.measures);
     var holder = el.querySelector(".charts");
     var buttons = el.querySelectorAll("[data-basis]");
-    var basis = "observed";
+    var basis = "inventory";
     var data = null;
 
     function draw() {
@@ -52,13 +52,15 @@
         holder.textContent = texts.labels.empty;
         return;
       }
-      measures.forEach(function (measure) {
+      // Lay out every box before drawing, so each chart takes its own column's width.
+      var boxes = measures.map(function (measure) {
         var box = document.createElement("div");
         box.className = "chart";
         box.dataset.measure = measure;
         holder.appendChild(box);
-        chart(box, data, measure, basis, texts);
+        return box;
       });
+      boxes.forEach(function (box) { chart(box, data, box.dataset.measure, basis, texts); });
     }
 
     buttons.forEach(function (button) {
