@@ -53,8 +53,9 @@ def serve(config: Config, services: Callable[[str], list[Service]] = lambda url:
         signal.signal(signal.SIGTERM, stop)
     for service in started:
         service.start()
-    log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
     try:
+        # Inside the try: a Ctrl-C that lands right after this line must still stop cleanly.
+        log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
         server.run()
     finally:
         for service in reversed(started):
