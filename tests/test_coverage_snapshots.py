@@ -1,4 +1,5 @@
 """The daily coverage snapshot: idempotent within a day, kept for good, read back as the trend."""
+import random
 import subprocess
 import sys
 from datetime import timedelta
@@ -6,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from eduops import county
-from eduops.coverage import report, snapshots
+from eduops.coverage import demo_history, figures, report, snapshots
 from tests import coverage_county
 from tests.test_coverage_figures import EXPECTED
 
@@ -82,3 +83,22 @@ def test_the_command_line_takes_one_snapshot(hand_county, db_path):
     assert run("--now", "2026-03-10T16:30:00").stdout.startswith("coverage snapshot of 2026-03-11")  # UTC
     bad = run("--now", "yesterday")
     assert bad.returncode == 2 and "'yesterday' is not an ISO time" in bad.stderr
+
+
+def test_the_demo_past_adds_up_and_only_grows_toward_today(hand_county, hub_config):
+    demo_history.seed_demo_history(hand_county, NOW, hub_config, random.Random(3), days=30)
+    rows = stored(hand_county)
+    days = sorted({r["day"] for r in rows})
+    assert len(days) == 31 and days[-1] == "2026-03-10"
+    by_day = {d: {(r["level"], r["code"]): r for r in rows if r["day"] == d} for d in days}
+    for day, nodes in by_day.items():
+        for count in figures.COUNTS:
+            assert nodes[("county", "")][count] == sum(r[count] for (lv, _), r in nodes.items() if lv == "area")
+            assert nodes[("county", "")][count] == sum(r[count] for (lv, _), r in nodes.items() if lv == "school")
+    for earlier, later in zip(days, days[1:]):
+        for key, row in by_day[earlier].items():
+            assert all(row[c] <= by_day[later][key][c] for c in figures.COUNTS if c.endswith("_inventory"))
+    first, today = by_day[days[0]][("county", "")], by_day[days[-1]][("county", "")]
+    assert sum(first[c] for c in figures.COUNTS if c.endswith("_inventory")) < \
+        sum(today[c] for c in figures.COUNTS if c.endswith("_inventory"))
+    assert {k: today[k] for k in EXPECTED[("county", "")]} == EXPECTED[("county", "")]

@@ -19,7 +19,6 @@ MEASURES = CLASS_MEASURES + SCHOOL_MEASURES
 BASES = ("inventory", "observed")
 # Every count kept per node and per daily snapshot, in this order.
 COUNTS = ("classes", "schools") + tuple(f"{m}_{b}" for m in MEASURES for b in BASES)
-LEVELS = ("county", "area", "township", "school")
 
 
 @dataclass(frozen=True)
