@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from eduops import county
+from eduops.auth import ROLES, require
 from eduops.ctx import get_db
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@require(*ROLES)
 def index():
     db = get_db()
     areas = county.area_summary(db)
