@@ -102,7 +102,9 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 if request.path.startswith("/api/"):
                     raise ApiError(401, "unauthorized", _(
                         "Sign in first: send your API token as the header 'Authorization: Bearer TOKEN'."))
-                return redirect(url_for("accounts.login_page", next=request.full_path.rstrip("?")), 303)
+                # back to the page after signing in; a form posted meanwhile cannot be replayed
+                back = {"next": request.full_path.rstrip("?")} if request.method == "GET" else {}
+                return redirect(url_for("accounts.login_page", **back), 303)
             if user.role not in allowed:
                 raise ApiError(403, "forbidden", _("Your role may not do this; ask the county admin if you need to."))
             return view(*args, **kwargs)

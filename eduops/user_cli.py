@@ -14,8 +14,9 @@ from eduops.timestamps import utcnow
 
 
 def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                           help="TOML configuration file naming the database. Example: --config /etc/eduops.toml")(command)
+    command = click.option(
+        "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="TOML configuration file naming the database. Example: --config /etc/eduops.toml")(command)
     return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
                         help="SQLite database file of the hub (default: eduops.db). "
                              "Example: --db /var/lib/eduops/eduops.db")(command)
@@ -136,7 +137,8 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("username")
-@click.option("--name", required=True, help="What the token is for, to tell tokens apart. Example: --name nightly-export")
+@click.option("--name", required=True,
+              help="What the token is for, to tell tokens apart. Example: --name nightly-export")
 @_db_options
 def token_create(username: str, name: str, db_path: Path | None, config_file: Path | None) -> None:
     """Create an API token acting as USERNAME; prints it once (only its hash is kept).

@@ -115,10 +115,12 @@ def test_each_role_reaches_exactly_the_routes_it_may(rule_text, method, app, db_
             if url.startswith("/api/"):
                 assert answer.status_code == 401, where
             else:
-                assert answer.status_code == 303 and "/login?next=" in answer.headers["Location"], where
+                assert answer.status_code == 303, where
+                assert answer.headers["Location"].split("?")[0] == "/login", where
         elif identity.partition("@")[0] in allowed:
             assert answer.status_code not in (401, 403), where
-            assert "/login?next=" not in answer.headers.get("Location", ""), where
+            if rule.endpoint != "accounts.logout":  # the one route that sends a signed-in user to /login
+                assert not answer.headers.get("Location", "").startswith("/login"), where
         else:
             assert answer.status_code == 403, where
 

@@ -152,7 +152,8 @@ def test_changing_ones_password_checks_the_old_one_and_signs_out_elsewhere(app, 
     here, elsewhere = app.test_client(), app.test_client()
     login(here, user)
     login(elsewhere, user)
-    wrong = here.post("/account/password", data={"current_password": "nope-nope-nope", "new_password": "fresh-password-9",
+    wrong = here.post("/account/password", data={"current_password": "nope-nope-nope",
+                                                 "new_password": "fresh-password-9",
                                                  "confirm_password": "fresh-password-9"})
     assert wrong.status_code == 400 and "当前密码不正确" in wrong.text
     short = here.post("/account/password", data={"current_password": user.password, "new_password": "short",

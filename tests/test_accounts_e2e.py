@@ -101,7 +101,8 @@ def test_the_user_commands_manage_accounts_that_the_hub_then_honours(db_path, tw
     db = ("--db", str(db_path))
     assert eduops("user", "add", "zhang", "--role", "it_staff", "--school", "S1", "--password-stdin", *db,
                   stdin="zhang-password-1\n").returncode == 0
-    bad = eduops("user", "add", "li", "--role", "teacher", "--school", "S9", "--password-stdin", *db, stdin="li-password-12\n")
+    bad = eduops("user", "add", "li", "--role", "teacher", "--school", "S9", "--password-stdin", *db,
+                 stdin="li-password-12\n")
     assert bad.returncode == 1 and "Unknown school code(s): S9" in bad.stderr
     weak = eduops("user", "add", "li", "--role", "teacher", "--school", "S2", "--password-stdin", *db, stdin="li\n")
     assert weak.returncode == 1 and "at least 10 characters" in weak.stderr
@@ -133,7 +134,8 @@ def test_no_password_token_or_session_id_appears_in_the_hubs_log(db_path, two_sc
     try:
         browser = requests.Session()
         secrets = [admin.password, login(browser, admin, hub.url), browser.cookies["eduops_session"]]
-        page = browser.post(hub.url + "/users", data={"username": "sun", "role": "teacher", "schools": "S1"}, timeout=10)
+        page = browser.post(hub.url + "/users", data={"username": "sun", "role": "teacher", "schools": "S1"},
+                            timeout=10)
         secrets.append(re.search(r'class="secret" value="([^"]+)"', page.text).group(1))
         token_page = browser.post(hub.url + "/account/tokens", data={"name": "script"}, timeout=10)
         secrets.append(re.search(r'value="(eduops_[^"]+)"', token_page.text).group(1))
