@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from eduops import account_pages, auth, ctx, errors, i18n, pages, system, user_admin
+from eduops import account_pages, auth, ctx, errors, i18n, metrics, pages, system, user_admin
 from eduops.config import Config
 
 
@@ -26,6 +26,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(user_admin.bp)
+    metrics.init_app(app, config)
 
     @app.before_request
     def refuse_oversized_bodies():

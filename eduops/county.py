@@ -100,3 +100,14 @@ def area_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def table_counts(db: sqlite_utils.Database, tables: Iterable[str] = TABLES) -> dict[str, int]:
     return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def terminals_by_area_and_kind(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
+    """(area, terminal kind, count) for every pair present in the inventory."""
+    sql = """
+        SELECT t.area_code, tm.kind, COUNT(*)
+        FROM terminals tm JOIN schools s ON s.code = tm.school_code
+        JOIN townships t ON t.code = s.township_code
+        GROUP BY t.area_code, tm.kind ORDER BY t.area_code, tm.kind
+    """
+    return [tuple(row) for row in db.execute(sql).fetchall()]

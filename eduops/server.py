@@ -56,8 +56,9 @@ def serve(config: Config, services: Callable[[str], list[Service]] = lambda url:
         signal.signal(signal.SIGTERM, stop)
     for service in started:
         service.start()
-    log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
     try:
+        # Announced inside the try: a signal right after the announcement must still stop cleanly.
+        log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
         server.run()
     finally:
         for service in reversed(started):
