@@ -11,6 +11,8 @@ from eduops import __version__, county, inventory
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.config import Config, ConfigError
+from eduops.timestamps import utcnow
+from eduops.user_cli import user
 
 CONFIG_HELP = "TOML configuration file; EDUOPS_* environment variables override it. Example: --config /etc/eduops.toml"
 DB_HELP = "SQLite database file of the hub (default: eduops.db, or db_path in the config). Example: --db /var/lib/eduops/eduops.db"
@@ -42,6 +44,9 @@ def main() -> None:
                   eduops import --db /var/lib/eduops/eduops.db inventory.xlsx
                   EDUOPS_SECRET_KEY=... eduops hub --db /var/lib/eduops/eduops.db
     """
+
+
+main.add_command(user)
 
 
 @main.command()
@@ -147,11 +152,15 @@ def demo(db_path: Path, host: str, port: int) -> None:
         created = demomod.ensure_demo_county(database)
         if created:
             seed_demo_history(database, datetime.now(timezone.utc), config, random.Random(demomod.SEED))
+        logins = demomod.ensure_demo_accounts(database, utcnow())
     except demomod.NotADemoDatabaseError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
         database.conn.close()
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
+    click.echo("Demo accounts (new passwords at every start):")
+    for username, role, password in logins:
+        click.echo(f"  {username:<14} {role:<9} password: {password}")
     server.serve(config)
 
 
