@@ -66,6 +66,10 @@ POLICY = {
     "users.list_users": {"admin"}, "users.add_user": {"admin"}, "users.edit_user": {"admin"},
     "users.change_access": {"admin"}, "users.reset_password": {"admin"}, "users.set_disabled": {"admin"},
     "users.revoke_token": {"admin"}, "users.audit_log": {"admin"},
+    **{f"coverage.{view}": EVERYONE for view in ("overview", "area", "township", "school", "school_class",
+                                                   "gap_page", "gap_export", "disagreement_page")},
+    **{f"coverage_api.{view}": EVERYONE for view in ("county", "area", "township", "school", "school_class",
+                                                       "gap_list", "disagreement_list", "trend")},
 }
 
 
@@ -77,7 +81,8 @@ def test_every_guarded_route_has_its_policy_and_its_decorator_agrees():
 
 
 # A value for each kind of URL argument; "victim" and "victim_token" stand for a teacher of S2 and their token.
-SAMPLE_ARGS = {"user_id": "victim", "token_id": "victim_token", "action": "disable"}
+SAMPLE_ARGS = {"user_id": "victim", "token_id": "victim_token", "action": "disable", "code": "nowhere",
+               "fmt": "csv"}
 
 
 def _victim(db_path, make_user):

@@ -1,29 +1,53 @@
-"""The coverage API and pages of a real hub process serving the hand-built county."""
+"""The coverage API and pages of a real hub process serving the hand-built county, as each role sees them."""
 import csv
 import io
 from datetime import datetime, timezone
 
 import openpyxl
 import pytest
+import requests
 
 from eduops import db as dbmod
 from eduops.coverage import figures
 from tests import coverage_county
+from tests.accounts_helpers import create_user, login
 from tests.hubprocess import HubProcess
 from tests.test_coverage_figures import EXPECTED
 
 
+class Visitor:
+    """Someone signed in to the hub (or not), asking for pages and API answers."""
+
+    def __init__(self, url: str, account=None):
+        self.url, self.session = url, requests.Session()
+        if account is not None:
+            login(self.session, account, base_url=url)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.session.get(self.url + path, timeout=10, **kw)
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    """The hand-built county with agents' times relative to the real clock, which the hub reads."""
+def county_hub(tmp_path_factory):
+    """The hand-built county with agents' times relative to the real clock, which the hub reads,
+    and one account per role: (hub, {identity: account})."""
     path = tmp_path_factory.mktemp("coverage") / "hub.db"
     database = dbmod.connect(path)
     dbmod.migrate(database)
     coverage_county.build(database, now=datetime.now(timezone.utc))
     database.conn.close()
+    accounts = {"viewer": create_user(path, "viewer"), "admin": create_user(path, "admin"),
+                "it_staff@B": create_user(path, "it_staff", ["B"]), "teacher@C": create_user(path, "teacher", ["C"])}
     process = HubProcess(path)
-    yield process
+    yield process, accounts
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(county_hub):
+    """A county-wide viewer of the hub (most tests look as the county technology centre does)."""
+    process, accounts = county_hub
+    return Visitor(process.url, accounts["viewer"])
 
 
 def get_json(hub, path, expect=200, **params):
@@ -151,3 +175,42 @@ def test_a_bad_filter_on_a_page_is_a_400_page_that_says_why(hub):
     assert "stage=&#39;university&#39; is not a known stage" in answer.text
     assert hub.get("/coverage/gaps", params={"page": "7"}).status_code == 400
     assert hub.get("/coverage/gaps.pdf").status_code == 404
+
+
+def test_it_staff_see_only_their_own_school(county_hub):
+    process, accounts = county_hub
+    staff = Visitor(process.url, accounts["it_staff@B"])
+    county = get_json(staff, "/api/v1/coverage")
+    assert county["figures"] == figures.ratios(EXPECTED[("school", "B")])
+    assert [a["code"] for a in county["children"]] == ["nagu"]
+    assert [s["code"] for s in get_json(staff, "/api/v1/coverage/townships/T2")["children"]] == ["B"]
+    assert {g["school_code"] for g in get_json(staff, "/api/v1/coverage/gaps")["gaps"]} == {"B"}
+    assert get_json(staff, "/api/v1/coverage/disagreements")["disagreements"] == []
+    assert [s["code"] for s in get_json(staff, "/api/v1/coverage/trend")["series"]] == ["B"]
+    for other in ("/api/v1/coverage/schools/A", "/api/v1/coverage/classes/A-C1"):
+        assert get_json(staff, other, 403)["error"] == "forbidden_school"
+    assert get_json(staff, "/api/v1/coverage/areas/main_urban", 404)["error"] == "not_found"
+    assert get_json(staff, "/api/v1/coverage/gaps", 400, school="A")["error"] == "bad_filter"
+    assert "古城小学" not in staff.get("/coverage/gaps.csv").content.decode("utf-8-sig")
+    assert staff.get("/coverage/schools/A").status_code == 403
+    assert "娜姑村小" in staff.get("/coverage/schools/B").text
+
+
+def test_a_teacher_sees_their_school_and_admin_and_viewer_the_county(county_hub):
+    process, accounts = county_hub
+    teacher = Visitor(process.url, accounts["teacher@C"])
+    assert get_json(teacher, "/api/v1/coverage")["figures"] == figures.ratios(EXPECTED[("school", "C")])
+    assert get_json(teacher, "/api/v1/coverage/schools/B", 403)["error"] == "forbidden_school"
+    for role in ("admin", "viewer"):
+        looker = Visitor(process.url, accounts[role])
+        assert get_json(looker, "/api/v1/coverage")["figures"] == figures.ratios(EXPECTED[("county", "")])
+        assert get_json(looker, "/api/v1/coverage/classes/A-C1")["code"] == "A-C1"
+
+
+def test_strangers_must_sign_in(county_hub):
+    process, _accounts = county_hub
+    stranger = Visitor(process.url)
+    assert get_json(stranger, "/api/v1/coverage/gaps", 401)["error"] == "unauthorized"
+    page = stranger.get("/coverage/gaps", allow_redirects=False)
+    assert page.status_code == 303 and page.headers["Location"].startswith("/login")
+    assert stranger.get("/coverage/gaps.xlsx", allow_redirects=False).status_code == 303

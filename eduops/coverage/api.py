@@ -11,36 +11,40 @@ from eduops.coverage import gaps, report, snapshots, storage, web
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
 
-# Access: accounts wires the role check for this whole blueprint here (bp.before_request);
-# the school scope comes from web.scope().
+# Access: every view carries @web.guard (who may come in); web.scope() limits what they see.
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1/coverage")
 
 
 @bp.get("")
+@web.guard
 def county():
     """The county with its areas."""
     return jsonify(web.county_report().node("county", ""))
 
 
 @bp.get("/areas/<code>")
+@web.guard
 def area(code: str):
     """An area with its townships."""
     return jsonify(web.county_report().node("area", code))
 
 
 @bp.get("/townships/<code>")
+@web.guard
 def township(code: str):
     """A township with its schools."""
     return jsonify(web.county_report().node("township", code))
 
 
 @bp.get("/schools/<code>")
+@web.guard
 def school(code: str):
     """A school: its own uplink and Wi-Fi, and every class."""
     return jsonify(web.school_report(code).node("school", code))
 
 
 @bp.get("/classes/<code>")
+@web.guard
 def school_class(code: str):
     """A class: its marks, its room's terminals in the inventory and the agents reporting there."""
     school_code = storage.school_of_class(get_db(), code)
@@ -50,6 +54,7 @@ def school_class(code: str):
 
 
 @bp.get("/gaps")
+@web.guard
 def gap_list():
     """Every class and school short of the goal, filtered; ``limit`` and ``offset`` page through it."""
     rep = web.county_report()
@@ -62,6 +67,7 @@ def gap_list():
 
 
 @bp.get("/disagreements")
+@web.guard
 def disagreement_list():
     """Where the inventory and the agents disagree, over all time."""
     rep = web.county_report()
@@ -73,6 +79,7 @@ def disagreement_list():
 
 
 @bp.get("/trend")
+@web.guard
 def trend():
     """Daily snapshots of a node (level and code) and its children, for ``days`` days back."""
     rep = web.county_report()

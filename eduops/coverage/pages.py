@@ -10,8 +10,7 @@ from eduops.coverage import export, gaps, labels, report, snapshots, storage, we
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
 
-# Access: accounts wires the role check for this whole blueprint here (bp.before_request);
-# the school scope comes from web.scope().
+# Access: every view carries @web.guard (who may come in); web.scope() limits what they see.
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 
 PAGE_SIZE = 200
@@ -35,6 +34,7 @@ def localtime(iso: str | None) -> str:
 
 
 @bp.get("/")
+@web.guard
 def overview():
     rep = web.county_report()
     return render("coverage/node.html", node=rep.node("county", ""), window_days=hub_config().coverage_window_days,
@@ -42,23 +42,27 @@ def overview():
 
 
 @bp.get("/areas/<code>")
+@web.guard
 def area(code: str):
     return render("coverage/node.html", node=web.county_report().node("area", code),
                   window_days=hub_config().coverage_window_days)
 
 
 @bp.get("/townships/<code>")
+@web.guard
 def township(code: str):
     return render("coverage/node.html", node=web.county_report().node("township", code),
                   window_days=hub_config().coverage_window_days)
 
 
 @bp.get("/schools/<code>")
+@web.guard
 def school(code: str):
     return render("coverage/school.html", node=web.school_report(code).node("school", code))
 
 
 @bp.get("/classes/<code>")
+@web.guard
 def school_class(code: str):
     school_code = storage.school_of_class(get_db(), code)
     if school_code is None:
@@ -73,6 +77,7 @@ def _selected_gaps(args) -> tuple[report.CoverageReport, gaps.GapFilter, list[ga
 
 
 @bp.get("/gaps")
+@web.guard
 def gap_page():
     """Schools to keep and small-scale schools (measure four consolidates them) on separate tabs."""
     args = request.args.to_dict()
@@ -95,6 +100,7 @@ def gap_page():
 
 
 @bp.get("/gaps.<fmt>")
+@web.guard
 def gap_export(fmt: str):
     """The filtered gap list for Excel; both sides of measure four unless ``small_scale`` picks one."""
     if fmt not in ("xlsx", "csv"):
@@ -109,6 +115,7 @@ def gap_export(fmt: str):
 
 
 @bp.get("/disagreements")
+@web.guard
 def disagreement_page():
     rep = web.county_report()
     kind = web.choice(request.args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")

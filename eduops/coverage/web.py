@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from eduops.auth import current_user, require, require_school, school_scope
 from eduops.coverage import figures, gaps, report, storage
 from eduops.coverage.gaps import Disagreement, Gap, GapFilter
 from eduops.ctx import get_db, hub_config
@@ -12,13 +13,14 @@ from eduops.inventory import STAGES
 
 YES_NO = {"yes": True, "no": False, "": None}
 
+# Every coverage page and API route: any signed-in role (admin always passes), each within
+# its own scope: viewer county-wide, IT staff and teachers their own schools.
+guard = require("viewer", "it_staff", "teacher")
+
 
 def scope() -> storage.Scope:
-    """The schools the signed-in user may see; None is the whole county.
-
-    Access control goes here once accounts lands: school_scope(current_user()).
-    """
-    return None
+    """The schools the signed-in user may see; None is the whole county (guard has signed them in)."""
+    return school_scope(current_user())
 
 
 def now() -> datetime:
@@ -31,11 +33,9 @@ def county_report() -> report.CoverageReport:
 
 def school_report(school_code: str) -> report.CoverageReport:
     """Coverage of one school only (cheaper than the county); 404 if unknown, 403 if outside the scope."""
-    allowed = scope()
     if not storage.schools(get_db(), frozenset({school_code})):
         raise ApiError(404, "not_found", f"No school with code {school_code!r}; pick one from its township.")
-    if allowed is not None and school_code not in allowed:
-        raise ApiError(403, "forbidden", f"School {school_code!r} is outside the schools you look after.")
+    require_school(current_user(), school_code)
     return report.load(get_db(), hub_config(), now(), frozenset({school_code}))
 
 
