@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from eduops.coverage import gaps, report, snapshots, storage, web
+from eduops.coverage import gaps, report, snapshots, web
 from eduops.ctx import get_db, hub_config
-from eduops.errors import ApiError
 
 # Access: every view carries @web.guard (who may come in); web.scope() limits what they see.
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1/coverage")
@@ -47,19 +46,14 @@ def school(code: str):
 @web.guard
 def school_class(code: str):
     """A class: its marks, its room's terminals in the inventory and the agents reporting there."""
-    school_code = storage.school_of_class(get_db(), code)
-    if school_code is None:
-        raise ApiError(404, "not_found", f"No class with code {code!r}; pick one from its school.")
-    return jsonify(web.school_report(school_code).class_detail(get_db(), code))
+    return jsonify(web.class_detail(code))
 
 
 @bp.get("/gaps")
 @web.guard
 def gap_list():
     """Every class and school short of the goal, filtered; ``limit`` and ``offset`` page through it."""
-    rep = web.county_report()
-    chosen = web.gap_filter(request.args, rep)
-    selected = [g for g in rep.gap_list if chosen.matches(g)]
+    rep, _chosen, selected = web.selected_gaps(request.args)
     limit = web.int_arg(request.args, "limit", 1000, 1, 10_000)
     offset = web.int_arg(request.args, "offset", 0, 0, 10_000_000)
     return jsonify(total=len(selected), offset=offset, limit=limit, counts=gaps.gap_counts(selected),
@@ -70,11 +64,7 @@ def gap_list():
 @web.guard
 def disagreement_list():
     """Where the inventory and the agents disagree, over all time."""
-    rep = web.county_report()
-    kind = web.choice(request.args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")
-    chosen = web.gap_filter(request.args, rep)
-    found = [d for d in report.disagreements(get_db(), rep) if (not kind or d.kind == kind)
-             and chosen.matches_school(d.school)]
+    rep, _kind, _chosen, found = web.selected_disagreements(request.args)
     return jsonify(total=len(found), disagreements=[web.disagreement_json(d, rep) for d in found])
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import format_datetime
 
-from eduops.coverage import export, gaps, labels, report, snapshots, storage, web
-from eduops.ctx import get_db, hub_config
+from eduops.coverage import export, gaps, labels, snapshots, web
+from eduops.ctx import hub_config
 from eduops.errors import ApiError
 
 # Access: every view carries @web.guard (who may come in); web.scope() limits what they see.
@@ -64,16 +64,7 @@ def school(code: str):
 @bp.get("/classes/<code>")
 @web.guard
 def school_class(code: str):
-    school_code = storage.school_of_class(get_db(), code)
-    if school_code is None:
-        raise ApiError(404, "not_found", f"No class with code {code!r}; pick one from its school.")
-    return render("coverage/class.html", detail=web.school_report(school_code).class_detail(get_db(), code))
-
-
-def _selected_gaps(args) -> tuple[report.CoverageReport, gaps.GapFilter, list[gaps.Gap]]:
-    rep = web.county_report()
-    chosen = web.gap_filter(args, rep)
-    return rep, chosen, [g for g in rep.gap_list if chosen.matches(g)]
+    return render("coverage/class.html", detail=web.class_detail(code))
 
 
 @bp.get("/gaps")
@@ -82,7 +73,7 @@ def gap_page():
     """Schools to keep and small-scale schools (measure four consolidates them) on separate tabs."""
     args = request.args.to_dict()
     args.setdefault("small_scale", "no")
-    rep, chosen, selected = _selected_gaps(args)
+    rep, chosen, selected = web.selected_gaps(args)
     other = web.gap_filter({**args, "small_scale": "no" if chosen.small_scale else "yes"}, rep)
     other_total = sum(1 for g in rep.gap_list if other.matches(g))
     pages = max(1, -(-len(selected) // PAGE_SIZE))
@@ -105,7 +96,7 @@ def gap_export(fmt: str):
     """The filtered gap list for Excel; both sides of measure four unless ``small_scale`` picks one."""
     if fmt not in ("xlsx", "csv"):
         raise ApiError(404, "not_found", "The gap list is exported as gaps.xlsx or gaps.csv.")
-    rep, _chosen, selected = _selected_gaps(request.args)
+    rep, _chosen, selected = web.selected_gaps(request.args)
     day = snapshots.local_day(web.now(), hub_config().timezone)
     body, mimetype = (export.to_xlsx(selected, rep),
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") if fmt == "xlsx" \
@@ -117,10 +108,6 @@ def gap_export(fmt: str):
 @bp.get("/disagreements")
 @web.guard
 def disagreement_page():
-    rep = web.county_report()
-    kind = web.choice(request.args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")
-    chosen = web.gap_filter(request.args, rep)
-    found = [d for d in report.disagreements(get_db(), rep)
-             if (not kind or d.kind == kind) and chosen.matches_school(d.school)]
+    rep, kind, chosen, found = web.selected_disagreements(request.args)
     return render("coverage/disagreements.html", rep=rep, kind=kind, chosen=chosen,
                   rows=[web.disagreement_json(d, rep) for d in found])

@@ -39,6 +39,31 @@ def school_report(school_code: str) -> report.CoverageReport:
     return report.load(get_db(), hub_config(), now(), frozenset({school_code}))
 
 
+def class_detail(class_code: str) -> dict[str, Any]:
+    """One class with its room's terminals and agents; 404 if unknown, 403 if its school is outside the scope."""
+    school_code = storage.school_of_class(get_db(), class_code)
+    if school_code is None:
+        raise ApiError(404, "not_found", f"No class with code {class_code!r}; pick one from its school.")
+    return school_report(school_code).class_detail(get_db(), class_code)
+
+
+def selected_gaps(args: Mapping[str, str]) -> tuple[report.CoverageReport, GapFilter, list[Gap]]:
+    """The scope's gap list as the query arguments filter it."""
+    rep = county_report()
+    chosen = gap_filter(args, rep)
+    return rep, chosen, [g for g in rep.gap_list if chosen.matches(g)]
+
+
+def selected_disagreements(args: Mapping[str, str]) -> tuple[report.CoverageReport, str, GapFilter,
+                                                               list[Disagreement]]:
+    """The scope's disagreements of one ``kind`` (or all) in the places the query arguments name."""
+    rep = county_report()
+    kind = choice(args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")
+    chosen = gap_filter(args, rep)
+    return rep, kind, chosen, [d for d in report.disagreements(get_db(), rep)
+                               if (not kind or d.kind == kind) and chosen.matches_school(d.school)]
+
+
 def choice(args: Mapping[str, str], name: str, allowed: Mapping[str, Any] | set[str], what: str) -> str:
     value = args.get(name, "").strip()
     if value and value not in allowed:
