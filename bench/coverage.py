@@ -1,10 +1,10 @@
-"""Render the coverage overview and the gap list for 4,000 classes and 20,000 terminals.
+"""Render the coverage overview, the gap list and a /metrics scrape for 4,000 classes and 20,000 terminals.
 
 Builds a county of that size (every terminal with an agent and ``--days`` days of
 agent_days), starts a real hub process and times the pages over HTTP, signed in as a
 county-wide viewer: the median
 of ``--runs`` requests each, beside /healthz measured in the same run. Target:
-overview and gap list under 200 ms.
+overview and gap list under 200 ms, a /metrics scrape under 100 ms.
 
     .venv/bin/python bench/coverage.py [--runs 20] [--days 30]
 """
@@ -133,7 +133,8 @@ def main() -> None:
                               ("gap list GET /coverage/gaps", "/coverage/gaps"),
                               ("API GET /api/v1/coverage", "/api/v1/coverage"),
                               ("API GET /api/v1/coverage/gaps", "/api/v1/coverage/gaps?limit=10000"),
-                              ("disagreements page", "/coverage/disagreements")]:
+                              ("disagreements page", "/coverage/disagreements"),
+                              ("Prometheus scrape GET /metrics", "/metrics")]:
                 median, worst = timed(session, hub.url + url, args.runs)
                 print(f"{name:<32}{median:>10.1f}{worst:>9.1f}")
         finally:
