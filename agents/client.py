@@ -1,9 +1,11 @@
 """The hub's HTTP client (protocol v1): enroll, send a batch of reports, acknowledge a command.
 
 Every call has a timeout and ends in an `Answer` whose outcome tells the loop
-what to do: OK, RETRY (network failure, 5xx, 429, 503, or an answer that is not
-the hub's, such as a captive portal's page), REENROLL (401 with ``reenroll``) or
-DROP (any other 4xx: sending the same request again would fail the same way).
+what to do: OK; RETRY (network failure, 5xx, 429, 503, or an answer that is not
+the hub's, such as a captive portal's page) with backoff and Retry-After;
+REENROLL (401 with ``reenroll``); REFUSED (any other 4xx: the same request would
+fail the same way, so it is not retried as it is; the loop drops a report the hub
+found bad (400, 413) and keeps reports when the agent itself is refused).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class Outcome(enum.Enum):
     OK = "ok"
     RETRY = "retry"
     REENROLL = "reenroll"
-    DROP = "drop"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def classify(status: int, headers: Mapping[str, str], content: bytes, now: datet
     if status == 401 and data.get("reenroll") is True:
         return Answer(Outcome.REENROLL, status, message, error, data)
     if 400 <= status < 500:
-        return Answer(Outcome.DROP, status, message, error, data)
+        return Answer(Outcome.REFUSED, status, message, error, data)
     return Answer(Outcome.RETRY, status, f"unexpected answer {status} from the hub "
                   "(a proxy or captive portal in the way?)", "unexpected_answer")
 

@@ -116,7 +116,8 @@ class SystemProbes:
             return None if text is None else wifi.parse_netsh_wlan(text)
         if not self.system.startswith("linux"):
             return None
-        names = [n for n in psutil.net_if_stats() if interfaces.classify_linux(self.root, n) == "wireless"]
+        names = sorted(d.name for d in (self.root / "sys/class/net").iterdir()
+                       if interfaces.classify_linux(self.root, d.name) == "wireless")
         try:
             levels = wifi.parse_proc_net_wireless((self.root / "proc/net/wireless").read_text())
         except OSError:
