@@ -66,7 +66,7 @@ def retry_delay(failures: int, retry_after_s: float | None, base_s: float, cap_s
 
 @dataclass(frozen=True)
 class CycleResult:
-    status: str       # "sent" | "waiting" | "retry" | "refused" | "revoked" | "not_enrolled"
+    status: str       # "sent" | "waiting" | "retry" | "refused" | "revoked" | "not_enrolled" | "stopped"
     reported: bool    # a new report was made and spooled in this cycle
     sent: int         # reports the hub acknowledged in this cycle
     dropped: int      # reports dropped in this cycle: spool full, or refused by the hub
@@ -80,7 +80,8 @@ class Agent:
 
     def __init__(self, settings: Settings, state: State, spool: Spool, client: HubClient,
                  probes: BodySource, *, clock: Callable[[], datetime] = utc_now,
-                 rng: random.Random | None = None, on_command: CommandHandler = unsupported_command):
+                 rng: random.Random | None = None, on_command: CommandHandler = unsupported_command,
+                 stop: threading.Event | None = None):
         self.settings = settings
         self.state = state
         self.spool = spool
@@ -89,6 +90,7 @@ class Agent:
         self.clock = clock
         self.rng = rng or random.Random()
         self.on_command = on_command
+        self.stop = stop or threading.Event()  # set it to end run() and any backlog being sent
         self.interval_s = settings.interval_s  # until the hub sets its own
         self.failures = 0
         self._report_due: datetime | None = None  # None: make a report at the next cycle
@@ -137,6 +139,8 @@ class Agent:
         sent = refused = 0
         size = self.settings.batch_size
         while batch := self.spool.oldest(size):
+            if self.stop.is_set():
+                return "stopped", sent, refused, ""
             answer = self.client.send_reports(enrollment.hub_url, enrollment.key,
                                               [r.text for r in batch], to_iso(self.clock()))
             if answer.outcome is Outcome.OK:
@@ -170,8 +174,6 @@ class Agent:
         return "sent", sent, refused, ""
 
     def _on_success(self, answer: Answer, enrollment: Enrollment, now: datetime) -> None:
-        if self.failures:
-            log.info("hub reachable again after %d failed attempt(s)", self.failures)
         self.failures = 0
         self._send_after = None
         hub_interval = answer.data.get("next_report_in_s")
@@ -219,13 +221,15 @@ class Agent:
                       enrollment.hub_url, enrollment.room)
         elif status == "not_enrolled":
             log.warning("not enrolled yet: reports are kept until `eduops-agent enroll` is run")
-        elif self._last_status in ("revoked", "not_enrolled"):
-            log.info("enrolled as %s in room %s; sending kept reports", enrollment.agent_id, enrollment.room)
+        elif status == "sent":
+            log.info("reporting to %s as %s in room %s%s", enrollment.hub_url, enrollment.agent_id,
+                     enrollment.room, f" again (was {self._last_status})" if self._last_status else "")
         self._last_status = status
 
 
-def run(agent: Agent, stop: threading.Event) -> None:
-    """Report until ``stop`` is set; every wait returns as soon as it is."""
+def run(agent: Agent) -> None:
+    """Report until ``agent.stop`` is set; every wait returns as soon as it is."""
+    stop = agent.stop
     if stop.wait(agent.start_delay()):
         return
     while not stop.is_set():

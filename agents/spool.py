@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     report TEXT NOT NULL,           -- the report's JSON exactly as it is sent
     bytes INTEGER NOT NULL
 );
+-- Covers counting, sizing and the overflow scan, so they never read the reports themselves.
+CREATE INDEX IF NOT EXISTS outbox_size ON outbox (seq, bytes);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 """
 COUNTERS = ("last_seq", "spooled", "sent", "dropped")
@@ -67,6 +69,7 @@ class Spool:
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the report is sent, even across a power cut.
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA cache_size=-512")  # 512 KiB: the agent must stay small
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:

@@ -151,3 +151,8 @@ def test_module_entry_point_matches_the_console_script():
     done = subprocess.run([sys.executable, "-m", "agents", "--version"], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     assert done.stdout.strip() == f"eduops-agent {__version__}"
+
+
+def test_a_log_file_that_cannot_be_opened_is_named(tmp_path, capsys):
+    assert main(["once", "--log-file", str(tmp_path / "no" / "such" / "dir" / "agent.log")]) == 2
+    assert "log_file: cannot open" in capsys.readouterr().err

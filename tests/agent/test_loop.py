@@ -1,5 +1,6 @@
 """The agent loop: one cycle at a time with injected time and randomness, against a real HTTP
 server on 127.0.0.1 with canned protocol answers and a real spool file. Nothing sleeps."""
+import logging
 import random
 import threading
 import time
@@ -190,6 +191,7 @@ def test_a_crash_between_send_and_ack_resends_the_same_ids_and_the_hub_holds_eac
 
 
 def test_a_revoked_key_keeps_reports_until_enrolled_again(make_agent, canned_hub, caplog):
+    caplog.set_level(logging.INFO, logger="agents")
     agent = make_agent(jitter=0)
     canned_hub.then(Canned(401, {"error": "unauthorized", "message": "agent key revoked", "reenroll": True}))
     revoked = agent.cycle(T0)
@@ -203,6 +205,7 @@ def test_a_revoked_key_keeps_reports_until_enrolled_again(make_agent, canned_hub
     enroll(agent.state, canned_hub.url)  # IT staff run `eduops-agent enroll` again
     back = agent.cycle(T0 + timedelta(minutes=4, seconds=20))
     assert (back.status, back.sent, back.pending) == ("sent", 5, 0)
+    assert "reporting to" in caplog.text and "again (was revoked)" in caplog.text
 
 
 def test_a_report_the_hub_finds_bad_is_isolated_by_halving_and_dropped_alone(make_agent, canned_hub):
@@ -281,17 +284,16 @@ def test_a_clock_set_back_does_not_silence_the_agent(make_agent, canned_hub):
 
 def test_run_stops_as_soon_as_the_stop_event_is_set(make_agent):
     agent = make_agent(start_delay_max_s=3600)
-    stop = threading.Event()
-    worker = threading.Thread(target=run, args=(agent, stop))
+    worker = threading.Thread(target=run, args=(agent,))
     worker.start()
-    stop.set()
+    agent.stop.set()
     worker.join(5)
     assert not worker.is_alive() and agent.spool.status().spooled == 0
 
 
 def test_run_survives_a_failing_cycle_and_carries_on(make_agent, caplog):
     agent = make_agent(backoff_base_s=0.1, backoff_cap_s=1)
-    stop = threading.Event()
+    stop = agent.stop
 
     class Flaky:
         calls = 0
@@ -304,7 +306,22 @@ def test_run_survives_a_failing_cycle_and_carries_on(make_agent, caplog):
             return {"n": Flaky.calls}
     agent.probes = Flaky()
     started = time.monotonic()
-    run(agent, stop)
+    run(agent)
     assert time.monotonic() - started < 5
     assert "cycle failed" in caplog.text and "a bug in a probe" in caplog.text
     assert agent.spool.status().spooled == 1
+
+
+def test_stopping_ends_a_backlog_between_batches_and_keeps_the_rest(make_agent, canned_hub):
+    agent = make_agent(enrolled=False, batch_size=2, jitter=0)
+    for minute in range(6):
+        agent.cycle(T0 + timedelta(minutes=minute))
+    enroll(agent.state, canned_hub.url)
+
+    def then_stop(request):
+        agent.stop.set()  # SIGTERM arrives while the first batch is on its way
+        return None
+    canned_hub.then(then_stop)
+    result = agent.cycle(T0 + timedelta(minutes=6))
+    assert (result.status, result.sent, result.pending) == ("stopped", 2, 5)
+    assert len(canned_hub.seen) == 1
