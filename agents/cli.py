@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from agents import __version__, config, loop
+from agents import __version__, config, enrollment, loop
 from agents.client import HubClient, Outcome
-from agents.clock import from_iso, to_iso, utc_now
+from agents.clock import from_iso, utc_now
 from agents.probes.system import SystemProbes
 from agents.spool import Spool, peek_status
-from agents.state import Enrollment, State, StateError
+from agents.state import State, StateError
 
 log = logging.getLogger("agents")
 
@@ -98,21 +98,16 @@ def enroll(args: argparse.Namespace, settings: config.Settings) -> int:
         return 2
     state = State(settings.state_dir)
     probes = SystemProbes.from_settings(settings)
-    payload = {"token": args.token, "instance_id": state.instance_id(), "room": args.room,
-               "hardware": probes.hardware(), "agent_version": __version__, "os": probes.os_name()}
     with requests.Session() as session:
-        answer = HubClient(session, settings.http_timeout_s, settings.ca_bundle).enroll(args.hub, payload)
+        answer = enrollment.enroll(HubClient(session, settings.http_timeout_s, settings.ca_bundle), state,
+                                   hub_url=args.hub, token=args.token, room=args.room,
+                                   hardware=probes.hardware(), os_name=probes.os_name(), now=utc_now())
     if answer.outcome is not Outcome.OK:
         print(f"enrollment failed: {answer.message}", file=sys.stderr)
         return 75 if answer.outcome is Outcome.RETRY else 1
-    data = answer.data
-    enrollment = Enrollment(hub_url=args.hub.rstrip("/"), agent_id=str(data.get("agent_id")),
-                            school=str(data.get("school")), room=str(data.get("room") or args.room),
-                            terminal=data.get("terminal"), enrolled_at=to_iso(utc_now()),
-                            key=str(data["agent_key"]))
-    state.save_enrollment(enrollment)
-    print(f"Enrolled as {enrollment.agent_id}: school {enrollment.school}, room {enrollment.room}, "
-          f"terminal {enrollment.terminal or 'not in the inventory yet'}.\n"
+    enrolled = state.enrollment()
+    print(f"Enrolled as {enrolled.agent_id}: school {enrolled.school}, room {enrolled.room}, "
+          f"terminal {enrolled.terminal or 'not in the inventory yet'}.\n"
           f"The key is kept in {state.dir}. Start the service to report (see docs/agent.md).")
     return 0
 
@@ -125,11 +120,11 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), lambda *_: stop.set())
-    enrollment = state.enrollment()
+    enrolled = state.enrollment()
     log.info("eduops-agent %s starting: %s; %d report(s) kept", __version__,
-             f"agent {enrollment.agent_id} in room {enrollment.room}, hub {enrollment.hub_url}"
-             + (" (key REVOKED: enroll again)" if enrollment.revoked else "")
-             if enrollment else "not enrolled yet", spool.status().pending)
+             f"agent {enrolled.agent_id} in room {enrolled.room}, hub {enrolled.hub_url}"
+             + (" (key REVOKED: enroll again)" if enrolled.revoked else "")
+             if enrolled else "not enrolled yet", spool.status().pending)
     with requests.Session() as session:
         client = HubClient(session, settings.http_timeout_s, settings.ca_bundle)
         agent = loop.Agent(settings, state, spool, client, SystemProbes.from_settings(settings), stop=stop)
@@ -141,11 +136,11 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def once(args: argparse.Namespace, settings: config.Settings) -> int:
     try:
-        enrollment = State(settings.state_dir).enrollment()
+        enrolled = State(settings.state_dir).enrollment()
     except StateError:  # no access to the state directory: measure everything but the hub
-        enrollment = None
+        enrolled = None
     now = utc_now()
-    body = SystemProbes.from_settings(settings).collect(now, enrollment.hub_url if enrollment else None)
+    body = SystemProbes.from_settings(settings).collect(now, enrolled.hub_url if enrolled else None)
     # seq 0: this report is only shown, never spooled, so it takes no sequence number.
     print(json.dumps({**loop.make_report(body, now), "seq": 0}, ensure_ascii=False, indent=2))
     return 0
@@ -158,7 +153,7 @@ def local(moment: str | None) -> str:
 def status(args: argparse.Namespace, settings: config.Settings) -> int:
     state = State(settings.state_dir)
     try:
-        enrollment = state.enrollment()
+        enrolled = state.enrollment()
         spooled = peek_status(state.spool_path)
     except (StateError, sqlite3.Error) as exc:
         print(f"cannot read the agent's state in {state.dir}: {exc}", file=sys.stderr)
@@ -166,14 +161,14 @@ def status(args: argparse.Namespace, settings: config.Settings) -> int:
     counts = asdict(spooled) if spooled else {"pending": 0, "pending_bytes": 0, "spooled": 0, "sent": 0,
                                               "dropped": 0, "last_success": None, "last_attempt": None,
                                               "last_error": None}
-    record = {k: v for k, v in asdict(enrollment).items() if k != "key"} if enrollment else {}
-    info = {"version": __version__, "state_dir": str(state.dir), "enrolled": enrollment is not None,
-            "revoked": bool(enrollment and enrollment.revoked), **record, **counts}
+    record = {k: v for k, v in asdict(enrolled).items() if k != "key"} if enrolled else {}
+    info = {"version": __version__, "state_dir": str(state.dir), "enrolled": enrolled is not None,
+            "revoked": bool(enrolled and enrolled.revoked), **record, **counts}
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
     else:
         print(describe(info))
-    return 0 if enrollment and not enrollment.revoked else 1
+    return 0 if enrolled and not enrolled.revoked else 1
 
 
 def describe(info: dict) -> str:

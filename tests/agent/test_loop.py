@@ -325,3 +325,21 @@ def test_stopping_ends_a_backlog_between_batches_and_keeps_the_rest(make_agent, 
     result = agent.cycle(T0 + timedelta(minutes=6))
     assert (result.status, result.sent, result.pending) == ("stopped", 2, 5)
     assert len(canned_hub.seen) == 1
+
+
+def test_an_agent_enrolled_in_process_reports_as_the_demo_swarm_will(tmp_path, canned_hub):
+    from agents.enrollment import enroll as enroll_agent
+    settings = config.load(overrides={"state_dir": str(tmp_path), "start_delay_max_s": 0})
+    state = State(tmp_path)
+    with requests.Session() as session:
+        client = HubClient(session, 5)
+        answer = enroll_agent(client, state, hub_url=canned_hub.url + "/", token="et_demo", room="R-101",
+                              hardware={"hostname": "sim-101", "machine_id": "m-101", "macs": [],
+                                        "display_serials": []}, os_name="Windows 10 (10.0.19045)", now=T0)
+        assert answer.outcome.value == "ok"
+        assert state.enrollment().hub_url == canned_hub.url and state.enrollment().key == "ak_secret"
+        assert canned_hub.seen[0].body["hardware"]["hostname"] == "sim-101"
+        spool = Spool(state.spool_path, settings.spool_max_reports, settings.spool_max_bytes)
+        agent = Agent(settings, state, spool, client, CountingProbes(), clock=Clock(), rng=random.Random(9))
+        assert agent.cycle(T0).status == "sent" and len(canned_hub.held) == 1
+        spool.close()
