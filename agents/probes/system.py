@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 import psutil
 
+from agents.config import Settings
 from agents.probes import commands, displays, host, interfaces, reach, wifi
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class SystemProbes:
         psutil.cpu_percent(interval=None)  # start the CPU measurement the first report reads
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "SystemProbes":
+    def from_settings(cls, settings: Settings) -> SystemProbes:
         return cls(teaching_software=settings.teaching_software, probe_timeout_s=settings.probe_timeout_s,
                    ping_count=settings.ping_count, dns_check_name=settings.dns_check_name)
 

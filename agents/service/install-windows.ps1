@@ -98,7 +98,7 @@ $watchdog = New-ScheduledTaskTrigger -Once -At (Get-Date) -RepetitionInterval (N
 $settings = New-ScheduledTaskSettingsSet -RestartCount 255 -RestartInterval (New-TimeSpan -Minutes 1) `
     -ExecutionTimeLimit ([TimeSpan]::Zero) -MultipleInstances IgnoreNew -StartWhenAvailable `
     -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -Priority 7
-$principal = New-ScheduledTaskPrincipal -UserId "S-1-5-18" -LogonType ServiceAccount -RunLevel Highest
+$principal = New-ScheduledTaskPrincipal -UserId "SYSTEM" -LogonType ServiceAccount -RunLevel Highest
 Register-ScheduledTask -TaskName $TaskName -Action $action -Trigger $atStartup, $watchdog -Settings $settings `
     -Principal $principal -Description "EduOps classroom agent: reports this terminal's health to the county hub." `
     -Force | Out-Null

@@ -4,8 +4,11 @@ import json
 import signal
 import subprocess
 import sys
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agents.loop import make_report
 from agents.clock import utc_now
@@ -100,3 +103,25 @@ def test_status_is_read_without_creating_or_changing_anything(spool_path):
     assert peek_status(spool_path).pending == 2  # while the agent holds it open
     spool.close()
     assert peek_status(spool_path).spooled == 2  # and after it closed it
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["add", "ack", "discard"]), st.integers(0, 4)), max_size=40),
+       st.integers(1, 6))
+def test_every_report_is_pending_sent_or_dropped_exactly_once_and_order_holds(tmp_path, steps, bound):
+    path = tmp_path / f"spool-{uuid.uuid4()}.db"
+    spool = Spool(path, bound, 10**9)
+    for action, n in steps:
+        if action == "add":
+            add(spool, n)
+        else:
+            ids = [r.id for r in spool.oldest(10)][:n]
+            (spool.acknowledge(ids, "2026-11-29T06:00:00.000Z") if action == "ack" else spool.discard(ids))
+        status = spool.status()
+        assert status.spooled == status.pending + status.sent + status.dropped
+        assert status.pending <= bound
+        seqs = [r.seq for r in spool.oldest(100)]
+        assert seqs == sorted(seqs)
+        if seqs:  # what is kept is always the newest
+            assert seqs[-1] == status.spooled
+    spool.close()
