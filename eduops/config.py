@@ -42,6 +42,25 @@ class Config:
                              check=timetable.parse_zone)
     county_name: str = _setting("会泽县", "County name shown on pages and in metrics.")
     demo: bool = _setting(False, "Serve demo data and its banner (set by `eduops demo`).")
+    session_idle_minutes: int = _setting(
+        240, "Minutes without a request after which a signed-in session ends.", 5, 7 * 24 * 60)
+    session_max_hours: int = _setting(
+        12, "Hours after signing in when a session ends, however active.", 1, 30 * 24)
+    login_window_minutes: int = _setting(
+        15, "Minutes during which failed sign-ins count toward the limits below.", 1, 24 * 60)
+    login_max_failures_per_account: int = _setting(
+        5, "Failed sign-ins per username within the window; further tries get 429 until it passes.", 1, 100)
+    login_max_failures_per_address: int = _setting(
+        20, "Failed sign-ins per client address within the window; further tries get 429 until it passes.",
+        1, 10_000)
+    trusted_proxy: str | None = _setting(
+        None, "Address of the reverse proxy whose X-Forwarded-For and X-Forwarded-Proto headers the hub "
+        "believes (the client's address for rate limits; HTTPS for Secure cookies).")
+    coverage_window_days: int = _setting(
+        7, "Observation window of coverage, in days: a terminal counts as working when it reported "
+           "within it, and a network as present when an agent saw it on one of its days.", 1, 90)
+    coverage_wifi_min_dbm: int = _setting(
+        -75, "Weakest Wi-Fi signal, in dBm, that counts as usable wireless coverage of a class.", -100, -30)
     # The fleet: enrollment, reports and terminal state.
     report_interval_s: int = _setting(
         60, "Seconds between an agent's reports, as the hub tells every agent.", 10, 3600)

@@ -1,9 +1,8 @@
 """Terminals for people: list and show them, confirm a retirement, queue a command.
 
-The routes are guarded by the accounts area's access layer, which is passed in
-(``blueprint(auth)``, where ``eduops.auth`` fits ``Access``): IT staff act on their
-own schools, the county admin on all, viewers only look. The hub registers these
-routes only together with that layer, so they are never served unguarded.
+The routes are guarded by the access layer passed in (``blueprint(auth)``; the
+``eduops.auth`` module fits ``Access``): IT staff act on their own schools, the
+county admin on all, viewers only look.
 """
 from __future__ import annotations
 
