@@ -14,7 +14,7 @@ from eduops.accounts import AccountError
 from eduops.audit import Actor
 from eduops.auth import ROLES, current_user, require
 from eduops.ctx import get_db, hub_config
-from eduops.timestamps import from_iso
+from eduops.clock import from_iso
 
 log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from eduops import audit, passwords
 from eduops import db as dbmod
 from eduops.audit import Actor
-from eduops.timestamps import from_iso, to_iso
+from eduops.clock import from_iso, to_iso
 
 ROLES = ("admin", "it_staff", "teacher", "viewer")
 SCHOOL_ROLES = ("it_staff", "teacher")  # the roles bound to schools; admin and viewer see all

@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from eduops import db as dbmod
-from eduops.timestamps import to_iso
+from eduops.clock import to_iso
 
 EVENTS = ("login", "login_failed", "logout", "password_changed", "password_reset", "user_added",
           "access_changed", "user_disabled", "user_enabled", "token_created", "token_revoked")

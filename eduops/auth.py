@@ -23,7 +23,7 @@ from eduops.accounts import ROLES, User  # noqa: F401  (part of this module's in
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
 from eduops.login import SessionPolicy
-from eduops.timestamps import utcnow
+from eduops.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from eduops import db as dbmod
 from eduops.config import Config, ConfigError
 from eduops.fleet.cli import enroll_token, jobs_group, terminals
 from eduops.jobs import job_service
-from eduops.timestamps import utcnow
+from eduops.clock import utcnow
 from eduops.user_cli import user
 
 if TYPE_CHECKING:

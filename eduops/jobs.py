@@ -13,6 +13,7 @@ from typing import Any
 from eduops import db as dbmod
 from eduops.clock import utcnow
 from eduops.config import Config
+from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.fleet import store
 from scheduler import jobs
 from scheduler.jobs import Job, RetentionPolicy
@@ -39,6 +40,8 @@ def hub_jobs(config: Config) -> list[Job]:
         Job("expire_commands", timedelta(minutes=5), functools.partial(jobs.expire_commands, store=store)),
         Job("retention", timedelta(minutes=10),
             functools.partial(jobs.apply_retention, policy=retention, store=store)),
+        # Each run rewrites the county-local day's snapshot; the day's last run stands.
+        Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
     ]
 
 

@@ -16,7 +16,7 @@ import sqlite_utils
 from eduops import accounts, audit, passwords
 from eduops.accounts import User
 from eduops.config import Config
-from eduops.timestamps import from_iso
+from eduops.clock import from_iso
 
 
 class RateLimitedError(Exception):

@@ -10,7 +10,7 @@ import click
 from eduops import accounts
 from eduops.accounts import ROLES, AccountError
 from eduops.audit import COMMAND_LINE
-from eduops.timestamps import utcnow
+from eduops.clock import utcnow
 
 
 def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from eduops import accounts, county
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
-from eduops.timestamps import utcnow
+from eduops.clock import utcnow
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -13,7 +13,7 @@ from eduops import db as dbmod
 from eduops.app import create_app
 from eduops.audit import COMMAND_LINE
 from eduops.auth import ROLES, current_user, require, require_school, school_scope
-from eduops.timestamps import utcnow
+from eduops.clock import utcnow
 
 # The only routes anyone may reach without signing in; the agent API checks agent keys itself.
 PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/lang/<code>", "/api/openapi.json", "/metrics"}
