@@ -1,12 +1,13 @@
 """Report ingest through the real HTTP endpoint of a real `eduops hub`, beside the same hub's no-op rate.
 
 Many simulated agents (client processes x threads, keep-alive connections on
-loopback, each thread cycling through its own agents' keys) post live reports
-(batches of one) for a fixed time; then the same clients hit GET /healthz for the
-same time. Printed: requests/s, p50 and p99 latency of both, their ratio, and the
-hub's CPU time per report. This runs twice: with 1,000 and with 100,000 registered
-terminals (the larger database also holds a backlog of older raw reports), to show
-the cost per report does not grow with the fleet or the age of the database.
+loopback, each thread cycling through its own agents' keys) hit GET /healthz for
+a fixed time, then post live reports (batches of one), then spooled backlogs
+(batches of 50) for the same time. Printed: rate, p50 and p99 latency of each,
+live reports against the no-op rate, and the hub's CPU time per report. This runs
+twice: with 1,000 and with 100,000 registered terminals (the larger database also
+holds older raw reports), to show the cost per report does not grow with the
+fleet or the age of the database.
 
     .venv/bin/python bench/ingest.py [--seconds 5] [--processes 2] [--threads 16]
 """

@@ -276,7 +276,7 @@ def list_jobs(config: Config, database) -> None:
     runs = {r["name"]: r for r in store.job_runs(database)}
     for job in hubjobs.hub_jobs(config):
         r = runs.get(job.name, {})
-        click.echo(f"{job.name:<16} every {job.every.total_seconds():>5.0f}s  last success "
+        click.echo(f"{job.name:<18} every {job.every.total_seconds():>5.0f}s  last success "
                    f"{local_text(r.get('last_success_at'), config.timezone)}  runs {r.get('runs', 0)}  "
                    f"failures {r.get('failures', 0)}" + (f"  last error at {local_text(r['last_failure_at'], config.timezone)}"
                                                          if r.get("last_failure_at") else ""))
