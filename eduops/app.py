@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
+<<<<<<< HEAD
 from eduops import ctx, errors, i18n, metrics, openapi, pages, system
 from eduops.fleet import api as fleet_api
+=======
+from eduops import account_pages, auth, ctx, errors, i18n, metrics, pages, system, user_admin
+>>>>>>> main
 from eduops.config import Config
+from eduops.coverage import api as coverage_api
+from eduops.coverage import pages as coverage_pages
 
 
 def create_app(config: Config) -> Flask:
@@ -25,6 +31,10 @@ def create_app(config: Config) -> Flask:
     i18n.init_app(app)
     app.register_blueprint(system.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(account_pages.bp)
+    app.register_blueprint(user_admin.bp)
+    app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(coverage_pages.bp)
     metrics.init_app(app, config)
     fleet_api.init_app(app, config)
     app.register_blueprint(openapi.bp)
@@ -35,4 +45,5 @@ def create_app(config: Config) -> Flask:
         if request.content_length is not None and request.content_length > config.max_body_bytes:
             abort(413)
 
+    auth.init_app(app)  # after the size check: deny-by-default, CSRF and security headers
     return app

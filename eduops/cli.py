@@ -12,11 +12,16 @@ from eduops import __version__, county, inventory
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.config import Config, ConfigError
+<<<<<<< HEAD
 from eduops.fleet.cli import enroll_token, jobs_group, terminals
 from eduops.jobs import job_service
 
 if TYPE_CHECKING:
     from eduops.server import Service
+=======
+from eduops.timestamps import utcnow
+from eduops.user_cli import user
+>>>>>>> main
 
 CONFIG_HELP = "TOML configuration file; EDUOPS_* environment variables override it. Example: --config /etc/eduops.toml"
 DB_HELP = "SQLite database file of the hub (default: eduops.db, or db_path in the config). Example: --db /var/lib/eduops/eduops.db"
@@ -50,6 +55,7 @@ def main() -> None:
     """
 
 
+<<<<<<< HEAD
 for group in (enroll_token, terminals, jobs_group):
     main.add_command(group)
 
@@ -57,6 +63,9 @@ for group in (enroll_token, terminals, jobs_group):
 def hub_services(config: Config) -> Callable[[str], list[Service]]:
     """What runs beside the web server in the hub process: the scheduled jobs."""
     return lambda url: [job_service(config)]
+=======
+main.add_command(user)
+>>>>>>> main
 
 
 @main.command()
@@ -148,17 +157,66 @@ def demo(db_path: Path, host: str, port: int) -> None:
 
     Example: eduops demo --port 8080, then open http://127.0.0.1:8080/
     """
+    import random
+    from datetime import datetime, timezone
+
     from eduops import demo as demomod
     from eduops import server
+    from eduops.coverage.demo_history import seed_demo_history
 
     config = configmod.with_generated_secret(
         load_config(None, db_path=db_path, host=host, port=port, demo=True))
     database = open_db(config)
     try:
         created = demomod.ensure_demo_county(database)
+        if created:
+            seed_demo_history(database, datetime.now(timezone.utc), config, random.Random(demomod.SEED))
+        logins = demomod.ensure_demo_accounts(database, utcnow())
     except demomod.NotADemoDatabaseError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
         database.conn.close()
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
+<<<<<<< HEAD
     server.serve(config, services=hub_services(config))
+=======
+    click.echo("Demo accounts (new passwords at every start):")
+    for username, role, password in logins:
+        click.echo(f"  {username:<14} {role:<9} password: {password}")
+    server.serve(config)
+
+
+@main.group()
+def coverage() -> None:
+    """Measure nine coverage: figures, gaps and the daily snapshot.
+
+    Example: eduops coverage snapshot --db /var/lib/eduops/eduops.db
+    """
+
+
+@coverage.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help=DB_HELP)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help=CONFIG_HELP)
+@click.option("--now", "now_text", metavar="ISO",
+              help="Take the snapshot as of this time instead of the clock (UTC unless it has an offset). "
+                   "Example: --now 2026-09-01T23:50:00+08:00")
+def snapshot(db_path: Path | None, config_file: Path | None, now_text: str | None) -> None:
+    """Record today's coverage figures (the hub's daily job, run once); rerunning the same day replaces them.
+
+    Example: eduops coverage snapshot --db eduops.db
+    """
+    from datetime import datetime, timezone
+
+    from eduops.coverage.snapshots import take_daily_snapshot
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(timezone.utc)
+    except ValueError:
+        raise click.BadParameter(f"{now_text!r} is not an ISO time such as 2026-09-01T23:50:00+08:00",
+                                 param_hint="--now") from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    config = load_config(config_file, db_path=db_path)
+    taken = take_daily_snapshot(open_db(config), now, config)
+    click.echo(f"coverage snapshot of {taken['day']}: {taken['nodes']} nodes, {taken['classes']} classes")
+>>>>>>> main

@@ -71,6 +71,25 @@ class Config:
         86400, "Seconds a queued command waits for its agent before it expires.", 60, 30 * 86400)
     enroll_token_days: int = _setting(
         7, "Days an enrollment token lasts unless `--expires` says otherwise.", 1, 365)
+    session_idle_minutes: int = _setting(
+        240, "Minutes without a request after which a signed-in session ends.", 5, 7 * 24 * 60)
+    session_max_hours: int = _setting(
+        12, "Hours after signing in when a session ends, however active.", 1, 30 * 24)
+    login_window_minutes: int = _setting(
+        15, "Minutes during which failed sign-ins count toward the limits below.", 1, 24 * 60)
+    login_max_failures_per_account: int = _setting(
+        5, "Failed sign-ins per username within the window; further tries get 429 until it passes.", 1, 100)
+    login_max_failures_per_address: int = _setting(
+        20, "Failed sign-ins per client address within the window; further tries get 429 until it passes.",
+        1, 10_000)
+    trusted_proxy: str | None = _setting(
+        None, "Address of the reverse proxy whose X-Forwarded-For and X-Forwarded-Proto headers the hub "
+        "believes (the client's address for rate limits; HTTPS for Secure cookies).")
+    coverage_window_days: int = _setting(
+        7, "Observation window of coverage, in days: a terminal counts as working when it reported "
+           "within it, and a network as present when an agent saw it on one of its days.", 1, 90)
+    coverage_wifi_min_dbm: int = _setting(
+        -75, "Weakest Wi-Fi signal, in dBm, that counts as usable wireless coverage of a class.", -100, -30)
 
     def replace(self, **changes: Any) -> "Config":
         return load(overrides=dataclasses.asdict(self) | changes)

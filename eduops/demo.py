@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from eduops import county, inventory
+from eduops import accounts, county, inventory, passwords
+from eduops.audit import COMMAND_LINE
 
 SEED = 530326  # Huize's administrative code: the same county every time
 
@@ -29,6 +31,9 @@ GRADE_NAMES = ["幼儿园", "一年级", "二年级", "三年级", "四年级", 
 SCHOOL_SUFFIX = {"kindergarten": "幼儿园", "primary": "小学", "junior": "中学", "senior": "高级中学",
                  "complete": "完全中学", "vocational": "职业技术学校", "special": "特殊教育学校"}
 ORDINALS = ["", "第一", "第二", "第三", "第四", "第五", "第六", "第七"]
+DEMO_SCHOOL = "S001"  # 会泽县古城第一小学: the demo's IT staff and teacher work here
+DEMO_ACCOUNTS = (("demo-admin", "admin"), ("demo-it", "it_staff"), ("demo-teacher", "teacher"),
+                 ("demo-viewer", "viewer"))
 VILLAGES = "红石 白雾 新田 龙潭 石桥 松林 水塘 小河 大坪 坝子 营盘 梨树 瓦窑 杨柳 箐口 岩头 黑土 花椒 麦地 竹园".split()
 
 
@@ -49,6 +54,21 @@ def ensure_demo_county(db: sqlite_utils.Database) -> bool:
     county.apply_inventory(db, inventory.validate(raw, county.existing_codes(db)))
     county.set_meta(db, "demo", "1")
     return True
+
+
+def ensure_demo_accounts(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, str, str]]:
+    """One account per role, with passwords made up afresh at every start: [(username, role, password)]."""
+    made = []
+    for username, role in DEMO_ACCOUNTS:
+        password = passwords.generate_password()
+        existing = accounts.user_named(db, username)
+        if existing:
+            accounts.set_password(db, existing, password, COMMAND_LINE, now)
+        else:
+            schools = [DEMO_SCHOOL] if role in accounts.SCHOOL_ROLES else []
+            accounts.add_user(db, username, role, schools, password, COMMAND_LINE, now)
+        made.append((username, role, password))
+    return made
 
 
 def _school_plan(rng: random.Random, area: str, central: bool) -> list[tuple[str, int, int]]:

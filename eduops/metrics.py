@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import Counter
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
@@ -19,15 +21,16 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from eduops import __version__, county
+from eduops.coverage import figures, gaps, report
 from eduops import db as dbmod
 from eduops.config import Config
 
 log = logging.getLogger(__name__)
 
-Section = Callable[[sqlite_utils.Database], Iterable[Metric]]
+Section = Callable[[sqlite_utils.Database, Config, datetime], Iterable[Metric]]
 
 
-def inventory_section(db: sqlite_utils.Database) -> Iterator[Metric]:
+def inventory_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
     """The county's inventory by area: what measure nine is measured against."""
     schools = GaugeMetricFamily("eduops_inventory_schools", "Schools in the inventory.", labels=["area"])
     classes = GaugeMetricFamily("eduops_inventory_classes", "Classes in the inventory.", labels=["area"])
@@ -41,12 +44,48 @@ def inventory_section(db: sqlite_utils.Database) -> Iterator[Metric]:
     return iter((schools, classes, terminals))
 
 
+def coverage_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
+    """Measure nine by area: counts (which add up across counties) and ratios, gaps, disagreements."""
+    rep = report.load(db, config, now, None)
+    labels = ["area", "kind", "source"]
+    covered = {"class": GaugeMetricFamily("eduops_coverage_classes", "Classes meeting a measure of the goal.", labels=labels),
+               "school": GaugeMetricFamily("eduops_coverage_schools", "Schools meeting a measure of the goal.", labels=labels)}
+    ratio = GaugeMetricFamily("eduops_coverage_ratio", "Share of classes or schools meeting a measure (goal: 1).",
+                              labels=["area", "level", "kind", "source"])
+    for area in rep.areas:
+        counts = rep.totals[("area", area["code"])]
+        for measure in figures.MEASURES:
+            level, kind = measure.split("_")
+            whole = counts["classes" if level == "class" else "schools"]
+            for source in figures.BASES:
+                part = counts[f"{measure}_{source}"]
+                covered[level].add_metric([area["code"], kind, source], part)
+                if whole:
+                    ratio.add_metric([area["code"], level, kind, source], part / whole)
+    gap_count = Counter((g.school.area_code, g.level, measure.split("_")[1], status)
+                        for g in rep.gap_list for measure, status in g.missing.items())
+    gaps_family = GaugeMetricFamily("eduops_coverage_gaps", "Classes or schools short of a measure, "
+                                    "by whether the inventory claims it (unobserved) or not (missing).",
+                                    labels=["area", "level", "kind", "status"])
+    for (area, level, kind, status), count in sorted(gap_count.items()):
+        gaps_family.add_metric([area, level, kind, status], count)
+    disagree = Counter((d.school.area_code, d.kind) for d in report.disagreements(db, rep))
+    disagreements = GaugeMetricFamily("eduops_coverage_disagreements",
+                                      "Places where the inventory and the agents disagree.", labels=["area", "kind"])
+    for area in rep.areas:
+        for kind in gaps.DISAGREEMENTS:
+            disagreements.add_metric([area["code"], kind], disagree[(area["code"], kind)])
+    return iter((*covered.values(), ratio, gaps_family, disagreements))
+
+
 class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
-    def __init__(self, config: Config, sections: list[tuple[str, Section]]):
+    def __init__(self, config: Config, sections: list[tuple[str, Section]],
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.config = config
         self.sections = sections
+        self.clock = clock
         self.errors = dict.fromkeys((name for name, _ in sections), 0)
 
     def collect(self) -> Iterator[Metric]:
@@ -56,10 +95,11 @@ class HubCollector(Collector):
         info.add_metric([__version__, self.config.county_name], 1)
         yield info
         database = dbmod.connect(self.config.db_path)
+        now = self.clock()
         try:
             for name, section in self.sections:
                 try:
-                    families = list(section(database))
+                    families = list(section(database, self.config, now))
                 except sqlite3.Error:
                     log.exception("metrics section %s failed", name)
                     self.errors[name] += 1
@@ -78,7 +118,7 @@ class HubCollector(Collector):
         yield duration
 
 
-SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section)]
+SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section), ("coverage", coverage_section)]
 
 bp = Blueprint("metrics", __name__)
 

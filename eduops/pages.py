@@ -1,18 +1,14 @@
-"""The hub's own web pages."""
+"""The hub's own web pages: the front page is the county's coverage toward measure nine."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, request, url_for
 
-from eduops import county
-from eduops.ctx import get_db
+from eduops.auth import ROLES, require
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@require(*ROLES)
 def index():
-    db = get_db()
-    areas = county.area_summary(db)
-    totals = county.table_counts(db)
-    with_terminal = sum(a["classes_with_terminal"] for a in areas)
-    return render_template("index.html", areas=areas, totals=totals, with_terminal=with_terminal)
+    return redirect(url_for("coverage.overview", **request.args))  # keeps ?lang=en

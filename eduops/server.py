@@ -39,10 +39,13 @@ def serve(config: Config, services: Callable[[str], list[Service]] = lambda url:
     """Serve until SIGTERM or Ctrl-C; ``services`` gets the hub's URL once the port is bound."""
     version = prepare_database(config)
     app = create_app(config)
+    # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
+    proxy = {"trusted_proxy": config.trusted_proxy,
+             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
     server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
                                     # Flask answers bodies over the limit with a JSON 413;
                                     # waitress only stops the absurd before they fill memory.
-                                    max_request_body_size=4 * config.max_body_bytes, ident="eduops")
+                                    max_request_body_size=4 * config.max_body_bytes, ident="eduops", **proxy)
     url = f"http://{config.host}:{server.effective_port}"
     started = services(url)
 
@@ -53,8 +56,9 @@ def serve(config: Config, services: Callable[[str], list[Service]] = lambda url:
         signal.signal(signal.SIGTERM, stop)
     for service in started:
         service.start()
-    log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
     try:
+        # Announced inside the try: a signal right after the announcement must still stop cleanly.
+        log.info("EduOps hub serving on %s (database %s, schema %d)", url, config.db_path, version)
         server.run()
     finally:
         for service in reversed(started):

@@ -7,6 +7,7 @@ import pytest
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.app import create_app
+from tests import accounts_helpers
 from tests.hubprocess import HubProcess
 
 
@@ -45,3 +46,21 @@ def hub(db_path: Path):
     process = HubProcess(db_path)
     yield process
     process.stop()
+
+
+@pytest.fixture
+def two_schools(db_path: Path) -> tuple[str, ...]:
+    """Two schools, S1 and S2, in the hub database (for users bound to schools)."""
+    return accounts_helpers.add_schools(db_path, ("S1", "S2"))
+
+
+@pytest.fixture
+def make_user(db_path: Path):
+    """make_user(role, schools=(), username=None, password=None) -> Account, stored in the hub database."""
+    return lambda role, schools=(), **kw: accounts_helpers.create_user(db_path, role, schools, **kw)
+
+
+@pytest.fixture
+def login():
+    """login(client_or_session, user, base_url="") -> CSRF token; see tests/accounts_helpers.py."""
+    return accounts_helpers.login

@@ -13,14 +13,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "eduops/translations/zh_Hans_CN/LC_MESSAGES"
 
 
+def _commands(group: click.Group, prefix: str = "eduops"):
+    """Every command and subcommand, with its full name."""
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+
+
 def test_every_command_is_in_the_readme_and_every_option_has_help():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
-        assert f"eduops {name}" in readme, f"`eduops {name}` is not in README.md"
-        assert command.help and "Example:" in command.help, f"`eduops {name}` has no example in its help"
+    for name, command in _commands(main):
+        assert f"`{name}" in readme, f"`{name}` is not in README.md"
+        assert command.help and "Example:" in command.help, f"`{name}` has no example in its help"
         for param in command.params:
             if isinstance(param, click.Option):
-                assert param.help, f"`eduops {name} {param.opts[0]}` has no help text"
+                assert param.help, f"`{name} {param.opts[0]}` has no help text"
 
 
 def test_every_setting_is_in_the_configuration_reference():

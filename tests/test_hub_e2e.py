@@ -38,11 +38,12 @@ def test_oversized_body_gets_413_with_a_message(db_path):
         process.stop()
 
 
-def test_front_page_speaks_chinese_by_default_and_english_on_request(hub):
-    assert "总览" in hub.get("/").text
-    english = hub.get("/", params={"lang": "en"}).text
-    assert "Overview" in english and "总览" not in english
+def test_front_page_speaks_chinese_by_default_and_english_on_request(hub, make_user, login):
     session = requests.Session()
+    login(session, make_user("viewer"), hub.url)
+    assert "总览" in session.get(hub.url + "/", timeout=10).text
+    english = session.get(hub.url + "/", params={"lang": "en"}, timeout=10).text
+    assert "Overview" in english and "总览" not in english
     session.get(hub.url + "/lang/en", timeout=10)
     assert "Overview" in session.get(hub.url + "/", timeout=10).text
 

@@ -22,11 +22,11 @@ def test_metrics_come_from_the_inventory_and_pass_promtool(client, fresh_db, tmp
 
 
 def test_a_failing_section_is_left_out_and_counted(hub_config, fresh_db):
-    def broken(db):
+    def broken(db, config, now):
         db.execute("SELECT * FROM no_such_table")
         return []
 
-    def fine(db):
+    def fine(db, config, now):
         family = GaugeMetricFamily("eduops_test_value", "A value.")
         family.add_metric([], 7)
         return [family]
@@ -59,3 +59,40 @@ def test_every_metric_is_documented(client):
     for family in text_string_to_metric_families(text):
         name = family.name + ("_total" if family.type == "counter" else "")
         assert f"`{name}`" in documented, f"{name} is not in docs/metrics.md"
+
+
+def test_coverage_metrics_match_the_hand_built_county(hub_config, fresh_db):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests import coverage_county
+    from tests.test_coverage_figures import EXPECTED, EXPECTED_GAPS
+
+    coverage_county.build(fresh_db)
+    registry = CollectorRegistry()
+    registry.register(metrics.HubCollector(hub_config, metrics.SECTIONS, clock=lambda: coverage_county.NOW))
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(generate_latest(registry).decode())
+               for s in family.samples}
+    areas = [key[1] for key in EXPECTED if key[0] == "area"]
+    assert areas
+    for area in areas:
+        counts = EXPECTED[("area", area)]
+        for measure in ("class_terminal", "class_wired", "class_wireless", "school_wired", "school_wireless"):
+            level, kind = measure.split("_")
+            for source in ("inventory", "observed"):
+                labels = (("area", area), ("kind", kind), ("source", source))
+                assert samples[(f"eduops_coverage_{level}{'es' if level == 'class' else 's'}", labels)] \
+                    == counts[f"{measure}_{source}"]
+    gaps_by_area: dict = {}
+    school_area = dict(fresh_db.execute(
+        "SELECT s.code, t.area_code FROM schools s JOIN townships t ON t.code = s.township_code").fetchall())
+    for school, _class, missing in EXPECTED_GAPS:
+        for measure, status in missing.items():
+            key = (school_area[school], measure.split("_")[0], measure.split("_")[1], status)
+            gaps_by_area[key] = gaps_by_area.get(key, 0) + 1
+    exported = {(dict(k[1])["area"], dict(k[1])["level"], dict(k[1])["kind"], dict(k[1])["status"]): v
+                for k, v in samples.items() if k[0] == "eduops_coverage_gaps"}
+    assert exported == gaps_by_area
+    disagreements = {dict(k[1])["kind"]: v for k, v in samples.items()
+                     if k[0] == "eduops_coverage_disagreements" and v}
+    assert disagreements == {"terminal_unseen": 1, "agent_unlisted": 1, "wifi_unseen": 1}

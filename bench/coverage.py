@@ -1,0 +1,145 @@
+"""Render the coverage overview, the gap list and a /metrics scrape for 4,000 classes and 20,000 terminals.
+
+Builds a county of that size (every terminal with an agent and ``--days`` days of
+agent_days), starts a real hub process and times the pages over HTTP, signed in as a
+county-wide viewer: the median
+of ``--runs`` requests each, beside /healthz measured in the same run. Target:
+overview and gap list under 200 ms, a /metrics scrape under 100 ms.
+
+    .venv/bin/python bench/coverage.py [--runs 20] [--days 30]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: reuse the tests' hub launcher
+
+from eduops import county  # noqa: E402
+from eduops import db as dbmod  # noqa: E402
+from eduops.coverage import snapshots  # noqa: E402
+from eduops.config import load  # noqa: E402
+from tests.accounts_helpers import create_user, login  # noqa: E402
+from tests.fleet_tables import add_fleet_tables  # noqa: E402
+from tests.hubprocess import HubProcess  # noqa: E402
+
+CLASSES, TERMINALS, SCHOOLS = 4000, 20000, 320
+AREAS = ["main_urban", "zhehai", "nagu", "daibu", "yiche"]
+
+
+def build_inventory(rng: random.Random) -> dict[str, list[dict]]:
+    """320 schools in 25 townships; one home room per class (92% with a terminal); labs hold the rest."""
+    sheets: dict[str, list[dict]] = {t: [] for t in county.TABLES}
+    sheets["townships"] = [{"code": f"T{n:02d}", "name": f"乡镇{n:02d}", "area_code": AREAS[n % 5]} for n in range(25)]
+    for n in range(SCHOOLS):
+        code = f"S{n:03d}"
+        sheets["schools"].append({
+            "code": code, "name": f"学校{n:03d}", "township_code": f"T{n % 25:02d}",
+            "stage": rng.choice(["primary", "primary", "junior", "senior", "kindergarten"]), "pupils": 500,
+            "small_scale": int(rng.random() < 0.2), "uplink_mbps": 200, "wired_planned": int(rng.random() < 0.95),
+            "wireless_planned": int(rng.random() < 0.8), "wifi_ssid": f"HZJY-{code}"})
+    for n in range(CLASSES):
+        school, room = f"S{n % SCHOOLS:03d}", f"R{n:05d}"
+        sheets["rooms"].append({"code": room, "school_code": school, "name": f"{n}教室", "kind": "ordinary",
+                                "seats": 50, "wired_planned": int(rng.random() < 0.9),
+                                "wireless_planned": int(rng.random() < 0.8)})
+        sheets["classes"].append({"code": f"C{n:05d}", "school_code": school, "grade": 1 + n % 6,
+                                  "name": f"{1 + n % 6}年级({n})班", "room_code": room})
+        if rng.random() < 0.92:
+            sheets["terminals"].append({"code": f"M{n:05d}", "school_code": school, "room_code": room,
+                                        "kind": "interactive_display", "asset_tag": ""})
+    lab = 0
+    while len(sheets["terminals"]) < TERMINALS:
+        school, room = f"S{lab % SCHOOLS:03d}", f"L{lab:04d}"
+        sheets["rooms"].append({"code": room, "school_code": school, "name": f"机房{lab}", "kind": "digital",
+                                "seats": 50, "wired_planned": 1, "wireless_planned": 1})
+        for k in range(min(50, TERMINALS - len(sheets["terminals"]))):
+            sheets["terminals"].append({"code": f"{room}-P{k:02d}", "school_code": school, "room_code": room,
+                                        "kind": "pc", "asset_tag": ""})
+        lab += 1
+    return sheets
+
+
+def build_agents(db, terminals: list[dict], rng: random.Random, now: datetime, days: int) -> int:
+    """One agent per terminal: most report now, some went silent, a few are retired."""
+    agents, agent_days = [], []
+    for n, t in enumerate(terminals):
+        silent_for = 0 if rng.random() < 0.85 else rng.randint(1, days)
+        last = now - timedelta(days=silent_for, minutes=rng.randint(0, 600))
+        state = "retired" if rng.random() < 0.01 else ("online" if silent_for == 0 else "offline")
+        agents.append((f"ag_{n:05d}", f"inst-{n}", t["school_code"], t["room_code"], t["code"], state,
+                       last.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+        for d in range(silent_for, days):
+            day = (now - timedelta(days=d)).date().isoformat()
+            ssid = f"HZJY-{t['school_code']}" if rng.random() < 0.7 else None
+            agent_days.append((f"ag_{n:05d}", day, 400, rng.choice([0, 400, 400]), ssid,
+                               rng.randint(-90, -40) if ssid else None))
+    with dbmod.write(db):
+        db.conn.executemany("INSERT INTO agents (id, instance_id, school_code, room_code, terminal_code, state, "
+                            "last_report_at) VALUES (?, ?, ?, ?, ?, ?, ?)", agents)
+        db.conn.executemany("INSERT INTO agent_days (agent_id, day, reports, wired_up_reports, wifi_ssid, "
+                            "wifi_best_dbm) VALUES (?, ?, ?, ?, ?, ?)", agent_days)
+    return len(agent_days)
+
+
+def timed(session: requests.Session, url: str, runs: int) -> tuple[float, float]:
+    """Median and worst of ``runs`` GETs, in ms, after two warm-up requests."""
+    for _ in range(2):
+        session.get(url, timeout=30).raise_for_status()
+    took = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        answer = session.get(url, timeout=30)
+        took.append(1000 * (time.perf_counter() - started))
+        answer.raise_for_status()
+    return statistics.median(took), max(took)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="requests per page; the median is printed")
+    parser.add_argument("--days", type=int, default=30, help="days of agent_days history per agent")
+    args = parser.parse_args()
+    rng, now = random.Random(9), datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        database = dbmod.connect(path)
+        dbmod.migrate(database)
+        started = time.perf_counter()
+        inventory = build_inventory(rng)
+        county.apply_inventory(database, inventory)
+        add_fleet_tables(database)
+        rows = build_agents(database, inventory["terminals"], rng, now, args.days)
+        snapshots.take_daily_snapshot(database, now, load(env={}, overrides={"db_path": path}))
+        database.conn.close()
+        viewer = create_user(path, "viewer")
+        print(f"county: {len(inventory['classes'])} classes, {len(inventory['terminals'])} terminals and agents, "
+              f"{rows} agent days (built in {time.perf_counter() - started:.1f} s)")
+        hub = HubProcess(path)
+        try:
+            session = requests.Session()
+            login(session, viewer, base_url=hub.url)  # the county technology centre's view: every school
+            print(f"{'page':<32}{'median ms':>10}{'max ms':>9}")
+            for name, url in [("baseline GET /healthz", "/healthz"), ("overview GET /coverage/", "/coverage/"),
+                              ("gap list GET /coverage/gaps", "/coverage/gaps"),
+                              ("API GET /api/v1/coverage", "/api/v1/coverage"),
+                              ("API GET /api/v1/coverage/gaps", "/api/v1/coverage/gaps?limit=10000"),
+                              ("disagreements page", "/coverage/disagreements"),
+                              ("Prometheus scrape GET /metrics", "/metrics")]:
+                median, worst = timed(session, hub.url + url, args.runs)
+                print(f"{name:<32}{median:>10.1f}{worst:>9.1f}")
+        finally:
+            hub.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Measure nine coverage as pure functions over plain data.
+
+A class meets the goal when its home room has a working teaching terminal, a
+wired link and usable Wi-Fi; a school, when it has a wired uplink and Wi-Fi.
+Each measure is judged twice, side by side: by the inventory (what the county
+believes) and by observation (what agents showed within the window).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+CLASS_MEASURES = ("class_terminal", "class_wired", "class_wireless")
+SCHOOL_MEASURES = ("school_wired", "school_wireless")
+MEASURES = CLASS_MEASURES + SCHOOL_MEASURES
+BASES = ("inventory", "observed")
+# Every count kept per node and per daily snapshot, in this order.
+COUNTS = ("classes", "schools") + tuple(f"{m}_{b}" for m in MEASURES for b in BASES)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The observation window: a terminal that reported at or after ``since`` is working;
+    agent days from ``first_day`` to ``last_day`` (county-local) count for network observations."""
+    since: str
+    first_day: str
+    last_day: str
+
+
+def observation_window(now: datetime, days: int, tz: str) -> Window:
+    start = now.astimezone(timezone.utc) - timedelta(days=days)
+    return Window(since=start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                  first_day=start.astimezone(ZoneInfo(tz)).date().isoformat(),
+                  last_day=now.astimezone(ZoneInfo(tz)).date().isoformat())
+
+
+@dataclass(frozen=True)
+class School:
+    code: str
+    name: str
+    township_code: str
+    area_code: str
+    stage: str
+    small_scale: bool
+    uplink_mbps: float
+    wired_planned: bool
+    wireless_planned: bool
+    wifi_ssid: str
+
+
+@dataclass(frozen=True)
+class Room:
+    code: str
+    school_code: str
+    name: str
+    terminals: int  # teaching terminals the inventory places in the room
+    wired_planned: bool
+    wireless_planned: bool
+
+
+@dataclass(frozen=True)
+class SchoolClass:
+    code: str
+    school_code: str
+    grade: int
+    name: str
+    room_code: str | None
+
+
+class Sighting(NamedTuple):
+    """One agent as coverage sees it. ``wired_up`` and ``wifi_usable`` cover the window's
+    days only: a wired link was up, its school's SSID was seen at or above the threshold.
+    (A named tuple: a county has tens of thousands, built straight from database rows.)"""
+    agent_id: str
+    school_code: str
+    room_code: str
+    retired: bool
+    last_report_at: str | None
+    wired_up: bool
+    wifi_usable: bool
+
+
+@dataclass(frozen=True)
+class Observed:
+    working_rooms: frozenset[str]
+    wired_rooms: frozenset[str]
+    wireless_rooms: frozenset[str]
+    wired_schools: frozenset[str]
+    wireless_schools: frozenset[str]
+
+
+def observe(sightings: Iterable[Sighting], window: Window) -> Observed:
+    """What the agents show per room and per school; a retired agent shows nothing."""
+    working, wired, wireless, wired_s, wireless_s = set(), set(), set(), set(), set()
+    for s in sightings:
+        if s.retired:
+            continue
+        if s.last_report_at is not None and s.last_report_at >= window.since:
+            working.add(s.room_code)
+        if s.wired_up:
+            wired.add(s.room_code)
+            wired_s.add(s.school_code)
+        if s.wifi_usable:
+            wireless.add(s.room_code)
+            wireless_s.add(s.school_code)
+    return Observed(frozenset(working), frozenset(wired), frozenset(wireless),
+                    frozenset(wired_s), frozenset(wireless_s))
+
+
+Marks = dict[str, tuple[bool, bool]]  # measure -> (inventory, observed)
+
+
+def class_marks(room: Room | None, observed: Observed) -> Marks:
+    """A class shares its home room's coverage (classes sharing a room share it all)."""
+    if room is None:
+        return {m: (False, False) for m in CLASS_MEASURES}
+    return {"class_terminal": (room.terminals > 0, room.code in observed.working_rooms),
+            "class_wired": (room.wired_planned, room.code in observed.wired_rooms),
+            "class_wireless": (room.wireless_planned, room.code in observed.wireless_rooms)}
+
+
+def school_marks(school: School, observed: Observed) -> Marks:
+    return {"school_wired": (school.wired_planned, school.code in observed.wired_schools),
+            "school_wireless": (school.wireless_planned, school.code in observed.wireless_schools)}
+
+
+def gap_status(inventory: bool, observed: bool) -> str | None:
+    """None when observed; 'unobserved' when only the inventory claims it; else 'missing'."""
+    if observed:
+        return None
+    return "unobserved" if inventory else "missing"
+
+
+def node_keys(school: School) -> tuple[tuple[str, str], ...]:
+    """The nodes a school's figures add up into, county first."""
+    return (("county", ""), ("area", school.area_code), ("township", school.township_code),
+            ("school", school.code))
+
+
+def tally(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
+          observed: Observed, nodes: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], dict[str, int]]:
+    """Counts of every node: the given ``nodes`` (so empty areas show zeros) and each school's ancestors."""
+    totals: dict[tuple[str, str], dict[str, int]] = {key: dict.fromkeys(COUNTS, 0) for key in nodes}
+
+    def add(counts: dict[str, int], marks: Marks, unit: str) -> None:
+        counts[unit] += 1
+        for measure, (inv, obs) in marks.items():
+            counts[measure + "_inventory"] += inv
+            counts[measure + "_observed"] += obs
+
+    # Count each school first, then add the schools up the levels: far fewer steps than class by level.
+    for school in schools.values():
+        add(totals.setdefault(("school", school.code), dict.fromkeys(COUNTS, 0)),
+            school_marks(school, observed), "schools")
+    for c in classes:
+        add(totals[("school", c.school_code)], class_marks(rooms.get(c.room_code or ""), observed), "classes")
+    for school in schools.values():
+        own = totals[("school", school.code)]
+        for key in node_keys(school)[:-1]:
+            counts = totals.setdefault(key, dict.fromkeys(COUNTS, 0))
+            for name, value in own.items():
+                counts[name] += value
+    return totals
+
+
+def ratios(counts: dict[str, int]) -> dict[str, object]:
+    """Counts with ratios against the goal of 100% (None where there is nothing to count)."""
+    out: dict[str, object] = {"classes": counts["classes"], "schools": counts["schools"]}
+    for measure in MEASURES:
+        whole = counts["classes" if measure in CLASS_MEASURES else "schools"]
+        entry: dict[str, object] = {}
+        for basis in BASES:
+            part = counts[f"{measure}_{basis}"]
+            entry[basis] = part
+            entry[basis + "_ratio"] = round(part / whole, 4) if whole else None
+        out[measure] = entry
+    return out

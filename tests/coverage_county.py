@@ -1,0 +1,82 @@
+"""A small county built by hand, whose coverage figures the tests write out by hand.
+
+Two areas, three townships, four schools (C has no classes), nine classes (A-C1
+and A-C2 share room A-R1; B-C3 has no home room). Agents, relative to ``now``:
+
+ag-1  A-R1  online, reported an hour ago; wired up, A-WIFI at -60 dBm yesterday
+ag-2  A-R3  terminal A-T2, which the inventory still places in A-R2 (moved);
+            Wi-Fi -70 today; its wired link was up only 8 days ago (outside the window)
+ag-4  A-R4  retired yesterday: shows nothing though it reported within the window
+ag-5  B-R1  last report 10 days ago (older than the window), wired up that day
+ag-6  C-R1  wired up today; C-WIFI seen at -80 dBm, below the -75 threshold
+ag-8  D-R1  wired up today; sees only a phone hotspot, never D-WIFI
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from eduops import county
+from tests.fleet_tables import add_agent, add_fleet_tables
+
+NOW = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)  # 12:00 in Huize
+
+SCHOOL = {"pupils": 100, "small_scale": 0, "uplink_mbps": 100, "wired_planned": 1, "wireless_planned": 1}
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _day(t: datetime) -> str:
+    return t.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def build(db: sqlite_utils.Database, now: datetime = NOW) -> None:
+    def room(code, wired, wireless):
+        return {"code": code, "school_code": code[0], "name": code + "教室", "kind": "ordinary", "seats": 40,
+                "wired_planned": wired, "wireless_planned": wireless}
+
+    def klass(code, grade, room_code):
+        return {"code": code, "school_code": code[0], "grade": grade, "name": f"{grade}年级({code[-1]})班",
+                "room_code": room_code}
+
+    def terminal(code, room_code):
+        return {"code": code, "school_code": code[0], "room_code": room_code, "kind": "all_in_one", "asset_tag": ""}
+
+    county.apply_inventory(db, {
+        "townships": [{"code": "T1", "name": "古城街道", "area_code": "main_urban"},
+                      {"code": "T2", "name": "娜姑镇", "area_code": "nagu"},
+                      {"code": "T3", "name": "宝云街道", "area_code": "main_urban"}],
+        "schools": [
+            {**SCHOOL, "code": "A", "name": "古城小学", "township_code": "T1", "stage": "primary", "wifi_ssid": "A-WIFI"},
+            {**SCHOOL, "code": "B", "name": "娜姑村小", "township_code": "T2", "stage": "primary", "pupils": 30,
+             "small_scale": 1, "wireless_planned": 0, "wifi_ssid": ""},
+            {**SCHOOL, "code": "C", "name": "娜姑中学", "township_code": "T2", "stage": "junior",
+             "wired_planned": 0, "wifi_ssid": "C-WIFI"},
+            {**SCHOOL, "code": "D", "name": "宝云高级中学", "township_code": "T3", "stage": "senior",
+             "wifi_ssid": "D-WIFI"}],
+        "rooms": [room("A-R1", 1, 1), room("A-R2", 1, 1), room("A-R3", 0, 1), room("A-R4", 1, 0),
+                  room("B-R1", 1, 0), room("B-R2", 0, 0), room("C-R1", 1, 1), room("D-R1", 1, 1)],
+        "classes": [klass("A-C1", 1, "A-R1"), klass("A-C2", 2, "A-R1"), klass("A-C3", 3, "A-R2"),
+                    klass("A-C4", 4, "A-R3"), klass("A-C5", 5, "A-R4"), klass("B-C1", 1, "B-R1"),
+                    klass("B-C2", 2, "B-R2"), klass("B-C3", 3, None), klass("D-C1", 10, "D-R1")],
+        "terminals": [terminal("A-T1", "A-R1"), terminal("A-T2", "A-R2"), terminal("A-T4", "A-R4"),
+                      terminal("B-T1", "B-R1"), terminal("C-T1", "C-R1"), terminal("D-T1", "D-R1")],
+    })
+    add_fleet_tables(db)
+    ago = lambda **kw: now - timedelta(**kw)  # noqa: E731
+    add_agent(db, "ag-1", "A", "A-R1", terminal="A-T1", last_report_at=_iso(ago(hours=1)),
+              days=[(_day(ago(days=1)), 5, "A-WIFI", -60)])
+    add_agent(db, "ag-2", "A", "A-R3", terminal="A-T2", last_report_at=_iso(ago(hours=2)),
+              days=[(_day(now), 0, "A-WIFI", -70), (_day(ago(days=8)), 6, "A-WIFI", -40)])
+    add_agent(db, "ag-4", "A", "A-R4", terminal="A-T4", state="retired", last_report_at=_iso(ago(days=1)),
+              days=[(_day(ago(days=1)), 3, "A-WIFI", -50)])
+    add_agent(db, "ag-5", "B", "B-R1", terminal="B-T1", state="offline", last_report_at=_iso(ago(days=10)),
+              days=[(_day(ago(days=10)), 4, None, None)])
+    add_agent(db, "ag-6", "C", "C-R1", terminal="C-T1", last_report_at=_iso(ago(hours=3)),
+              days=[(_day(now), 2, "C-WIFI", -80)])
+    add_agent(db, "ag-8", "D", "D-R1", terminal="D-T1", last_report_at=_iso(ago(minutes=30)),
+              days=[(_day(now), 1, "Phone-Hotspot", -40)])
