@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-<<<<<<< HEAD
-from eduops import ctx, errors, i18n, metrics, openapi, pages, system
+from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
 from eduops.fleet import api as fleet_api
-=======
-from eduops import account_pages, auth, ctx, errors, i18n, metrics, pages, system, user_admin
->>>>>>> main
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
 from eduops.coverage import pages as coverage_pages

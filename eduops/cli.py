@@ -12,16 +12,13 @@ from eduops import __version__, county, inventory
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.config import Config, ConfigError
-<<<<<<< HEAD
 from eduops.fleet.cli import enroll_token, jobs_group, terminals
 from eduops.jobs import job_service
+from eduops.timestamps import utcnow
+from eduops.user_cli import user
 
 if TYPE_CHECKING:
     from eduops.server import Service
-=======
-from eduops.timestamps import utcnow
-from eduops.user_cli import user
->>>>>>> main
 
 CONFIG_HELP = "TOML configuration file; EDUOPS_* environment variables override it. Example: --config /etc/eduops.toml"
 DB_HELP = "SQLite database file of the hub (default: eduops.db, or db_path in the config). Example: --db /var/lib/eduops/eduops.db"
@@ -55,17 +52,13 @@ def main() -> None:
     """
 
 
-<<<<<<< HEAD
-for group in (enroll_token, terminals, jobs_group):
+for group in (enroll_token, terminals, jobs_group, user):
     main.add_command(group)
 
 
 def hub_services(config: Config) -> Callable[[str], list[Service]]:
     """What runs beside the web server in the hub process: the scheduled jobs."""
     return lambda url: [job_service(config)]
-=======
-main.add_command(user)
->>>>>>> main
 
 
 @main.command()
@@ -177,13 +170,10 @@ def demo(db_path: Path, host: str, port: int) -> None:
     finally:
         database.conn.close()
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
-<<<<<<< HEAD
-    server.serve(config, services=hub_services(config))
-=======
     click.echo("Demo accounts (new passwords at every start):")
     for username, role, password in logins:
         click.echo(f"  {username:<14} {role:<9} password: {password}")
-    server.serve(config)
+    server.serve(config, services=hub_services(config))
 
 
 @main.group()
@@ -219,4 +209,3 @@ def snapshot(db_path: Path | None, config_file: Path | None, now_text: str | Non
     config = load_config(config_file, db_path=db_path)
     taken = take_daily_snapshot(open_db(config), now, config)
     click.echo(f"coverage snapshot of {taken['day']}: {taken['nodes']} nodes, {taken['classes']} classes")
->>>>>>> main
