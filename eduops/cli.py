@@ -145,7 +145,9 @@ def export(file: Path, db_path: Path | None, config_file: Path | None) -> None:
               show_default=True, help="Demo database file; created with a synthetic county if new.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8080, show_default=True, help="TCP port (0 picks a free one).")
-def demo(db_path: Path, host: str, port: int) -> None:
+@click.option("--agents", "agent_count", type=click.IntRange(0, 5000), default=300, show_default=True,
+              help="Simulated classroom agents reporting over HTTP (0 for none). Example: --agents 1000")
+def demo(db_path: Path, host: str, port: int, agent_count: int) -> None:
     """Serve the hub on a synthetic county in the image of Huize, clearly marked as demo data.
 
     Example: eduops demo --port 8080, then open http://127.0.0.1:8080/
@@ -155,6 +157,7 @@ def demo(db_path: Path, host: str, port: int) -> None:
 
     from eduops import demo as demomod
     from eduops import server
+    from eduops.swarm import Swarm
     from eduops.coverage.demo_history import seed_demo_history
 
     config = configmod.with_generated_secret(
@@ -173,7 +176,9 @@ def demo(db_path: Path, host: str, port: int) -> None:
     click.echo("Demo accounts (new passwords at every start):")
     for username, role, password in logins:
         click.echo(f"  {username:<14} {role:<9} password: {password}")
-    server.serve(config, services=hub_services(config))
+    state_root = db_path.with_name(db_path.name + ".agents")  # the simulated agents' state directories
+    server.serve(config, services=lambda url: [
+        *hub_services(config)(url), *([Swarm(config, url, agent_count, state_root)] if agent_count else [])])
 
 
 @main.group()

@@ -151,7 +151,7 @@ def test_no_password_token_or_session_id_appears_in_the_hubs_log(db_path, two_sc
 
 
 def test_the_demo_prints_an_account_per_role_that_signs_in(tmp_path):
-    demo = HubProcess(tmp_path / "demo.db", command="demo")
+    demo = HubProcess(tmp_path / "demo.db", command="demo", extra_args=("--agents", "0"))
     try:
         found = dict(re.findall(r"^\s+(demo-\S+)\s+\S+\s+password: (\S+)$", demo.output, re.M))
         assert set(found) == {"demo-admin", "demo-it", "demo-teacher", "demo-viewer"}

@@ -63,7 +63,7 @@ def test_import_of_an_unsupported_file_says_so(db_path, tmp_path):
 
 
 def test_demo_builds_a_county_in_the_image_of_huize_and_serves_it(tmp_path):
-    process = HubProcess(tmp_path / "demo.db", command="demo")
+    process = HubProcess(tmp_path / "demo.db", command="demo", extra_args=("--agents", "0"))
     try:
         page = process.get("/").text
         assert "演示数据" in page

@@ -9,7 +9,7 @@ from tests.test_cli import eduops
 
 @pytest.fixture(scope="module")
 def demo_hub(tmp_path_factory):
-    process = HubProcess(tmp_path_factory.mktemp("demo") / "demo.db", command="demo")
+    process = HubProcess(tmp_path_factory.mktemp("demo") / "demo.db", command="demo", extra_args=("--agents", "20"))
     yield process
     process.stop()
 
