@@ -41,6 +41,9 @@ class Config:
     timezone: str = _setting("Asia/Shanghai", "Time zone in which pages show times; storage is UTC.",
                              check=timetable.parse_zone)
     county_name: str = _setting("会泽县", "County name shown on pages and in metrics.")
+    metrics_per_terminal: bool = _setting(
+        False, "Also export one series per terminal on /metrics (its last report time); off by default "
+        "because 20,000 terminals make 20,000 series.")
     demo: bool = _setting(False, "Serve demo data and its banner (set by `eduops demo`).")
     session_idle_minutes: int = _setting(
         240, "Minutes without a request after which a signed-in session ends.", 5, 7 * 24 * 60)

@@ -15,13 +15,17 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
-from flask import Blueprint, Response, current_app
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, disable_created_metrics,
+                               generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from eduops import __version__, county
+from eduops.clock import from_iso
 from eduops.coverage import figures, gaps, report
+from eduops.fleet import store
+from eduops.jobs import hub_jobs
 from eduops import db as dbmod
 from eduops.config import Config
 
@@ -78,6 +82,72 @@ def coverage_section(db: sqlite_utils.Database, config: Config, now: datetime) -
     return iter((*covered.values(), ratio, gaps_family, disagreements))
 
 
+def fleet_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
+    """Terminals by state, ingest outcomes, clock skew, broadcast rooms, duplicate hardware."""
+    by_area = GaugeMetricFamily("eduops_terminals", "Terminals with an agent, by state.", labels=["area", "state"])
+    for area, state, count in store.agents_by_area_and_state(db):
+        by_area.add_metric([area, state], count)
+    by_school = GaugeMetricFamily("eduops_school_terminals", "Terminals with an agent per school, by state.",
+                                  labels=["school", "state"])
+    for school, state, count in store.agents_by_school_and_state(db):
+        by_school.add_metric([school, state], count)
+    counts = store.ingest_counts(db)
+    accepted = CounterMetricFamily("eduops_reports", "Agent reports accepted and stored.")
+    accepted.add_metric([], counts.get("accepted", 0))
+    duplicate = CounterMetricFamily("eduops_reports_duplicate", "Agent reports answered as duplicates "
+                                    "(already stored; the agent had resent them).")
+    duplicate.add_metric([], counts.get("duplicate", 0))
+    rejected = CounterMetricFamily("eduops_reports_rejected", "Report batches refused, by error code.",
+                                   labels=["reason"])
+    for outcome, count in sorted(counts.items()):
+        if outcome.startswith("rejected:"):
+            rejected.add_metric([outcome.removeprefix("rejected:")], count)
+    skewed = GaugeMetricFamily("eduops_agents_clock_skewed", "Agents whose clock is off by more than "
+                               "clock_skew_warn_s.", labels=["area"])
+    worst = GaugeMetricFamily("eduops_agent_clock_skew_max_seconds", "Largest clock skew of an agent in service.",
+                              labels=["area"])
+    for area, count, largest in store.clock_skew_by_area(db, config.clock_skew_warn_s):
+        skewed.add_metric([area], count)
+        worst.add_metric([area], largest)
+    rooms = GaugeMetricFamily("eduops_broadcast_rooms", "Broadcast rooms (互动直录播教室) in the inventory.",
+                              labels=["area"])
+    ready = GaugeMetricFamily("eduops_broadcast_rooms_online", "Broadcast rooms with an agent online now.",
+                              labels=["area"])
+    for area, count, online in store.broadcast_rooms_by_area(db):
+        rooms.add_metric([area], count)
+        ready.add_metric([area], online)
+    flags = GaugeMetricFamily("eduops_hardware_flags", "Claims of the same hardware by several agents "
+                              "(cloned disk images), for IT staff to sort out.")
+    flags.add_metric([], store.hardware_flag_count(db))
+    families = [by_area, by_school, accepted, duplicate, rejected, skewed, worst, rooms, ready, flags]
+    if config.metrics_per_terminal:
+        last = GaugeMetricFamily("eduops_terminal_last_report_timestamp_seconds",
+                                 "When each terminal last reported.", labels=["agent", "school", "room"])
+        for agent, school, room, at in store.agent_last_reports(db):
+            if at:
+                last.add_metric([agent, school, room], from_iso(at).timestamp())
+        families.append(last)
+    return iter(families)
+
+
+def jobs_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
+    """Each scheduled job's interval, last success and failures, from the job runs table."""
+    interval = GaugeMetricFamily("eduops_job_interval_seconds", "How often each job is meant to run.",
+                                 labels=["job_name"])
+    for job in hub_jobs(config):
+        interval.add_metric([job.name], job.every.total_seconds())
+    success = GaugeMetricFamily("eduops_job_last_success_timestamp_seconds", "When each job last succeeded.",
+                                labels=["job_name"])
+    runs = CounterMetricFamily("eduops_job_runs", "Runs of each job.", labels=["job_name"])
+    failures = CounterMetricFamily("eduops_job_failures", "Failed runs of each job.", labels=["job_name"])
+    for run in store.job_runs(db):
+        if run["last_success_at"]:
+            success.add_metric([run["name"]], from_iso(run["last_success_at"]).timestamp())
+        runs.add_metric([run["name"]], run["runs"])
+        failures.add_metric([run["name"]], run["failures"])
+    return iter((interval, success, runs, failures))
+
+
 class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
@@ -118,7 +188,8 @@ class HubCollector(Collector):
         yield duration
 
 
-SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section), ("coverage", coverage_section)]
+SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section), ("fleet", fleet_section),
+                                       ("jobs", jobs_section), ("coverage", coverage_section)]
 
 bp = Blueprint("metrics", __name__)
 
@@ -129,9 +200,25 @@ def metrics() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-def init_app(app, config: Config) -> CollectorRegistry:
+def init_app(app: Flask, config: Config) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(HubCollector(config, SECTIONS))
+    disable_created_metrics()  # *_created series only double the output; Prometheus does not need them
+    # Request timings are about this process, not the county: the one thing kept in memory.
+    ingest = Histogram("eduops_ingest_duration_seconds", "Time to answer a batch of agent reports, "
+                       "commit included.", registry=registry,
+                       buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+
+    @app.before_request
+    def start_timer() -> None:
+        g.eduops_started = time.perf_counter()
+
+    @app.after_request
+    def time_ingest(response: Response) -> Response:
+        if request.endpoint == "fleet.reports" and "eduops_started" in g:
+            ingest.observe(time.perf_counter() - g.eduops_started)
+        return response
+
     app.extensions["eduops_metrics"] = registry
     app.register_blueprint(bp)
     return registry

@@ -96,3 +96,43 @@ def test_coverage_metrics_match_the_hand_built_county(hub_config, fresh_db):
     disagreements = {dict(k[1])["kind"]: v for k, v in samples.items()
                      if k[0] == "eduops_coverage_disagreements" and v}
     assert disagreements == {"terminal_unseen": 1, "agent_unlisted": 1, "wifi_unseen": 1}
+
+
+def scrape(config, clock=None) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    registry = CollectorRegistry()
+    registry.register(metrics.HubCollector(config, metrics.SECTIONS, **({"clock": clock} if clock else {})))
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(generate_latest(registry).decode())
+            for s in family.samples}
+
+
+def test_job_metrics_come_from_the_job_runs_table(hub_config, fresh_db):
+    from datetime import datetime, timezone
+
+    from eduops.fleet import store
+
+    at = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
+    store.record_job_run(fresh_db, "sweep", at, 0.1, None)
+    store.record_job_run(fresh_db, "sweep", at, 0.1, "boom")
+    samples = scrape(hub_config)
+    job = (("job_name", "sweep"),)
+    assert samples[("eduops_job_last_success_timestamp_seconds", job)] == at.timestamp()
+    assert samples[("eduops_job_runs_total", job)] == 2
+    assert samples[("eduops_job_failures_total", job)] == 1
+    assert samples[("eduops_job_interval_seconds", job)] == hub_config.report_interval_s / 2
+
+
+def test_per_terminal_series_only_when_switched_on(hub_config, fresh_db):
+    from tests import coverage_county
+
+    coverage_county.build(fresh_db)
+    names = {name for name, _ in scrape(hub_config)}
+    assert "eduops_terminal_last_report_timestamp_seconds" not in names
+    assert "eduops_terminals" in names
+    per_terminal = scrape(hub_config.replace(metrics_per_terminal=True))
+    series = [labels for name, labels in per_terminal if name == "eduops_terminal_last_report_timestamp_seconds"]
+    in_service = fresh_db.execute("SELECT COUNT(*) FROM agents WHERE state != 'retired' "
+                                  "AND last_report_at IS NOT NULL").fetchone()[0]
+    assert len(series) == in_service > 0

@@ -123,3 +123,46 @@ def agent_detail(db: sqlite_utils.Database, agent_id: str) -> dict[str, Any] | N
         "SELECT CASE WHEN agent_id = ?1 THEN other_id ELSE agent_id END AS other, fact, value, flagged_at "
         "FROM hardware_flags WHERE agent_id = ?1 OR other_id = ?1 ORDER BY flagged_at", [agent_id]))
     return agent
+
+
+# What /metrics reads about the fleet: counts with bounded labels, from the tables themselves.
+
+def agents_by_area_and_state(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
+    return db.execute(
+        "SELECT t.area_code, a.state, COUNT(*) FROM agents a JOIN schools s ON s.code = a.school_code "
+        "JOIN townships t ON t.code = s.township_code GROUP BY t.area_code, a.state").fetchall()
+
+
+def agents_by_school_and_state(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
+    return db.execute("SELECT school_code, state, COUNT(*) FROM agents GROUP BY school_code, state").fetchall()
+
+
+def ingest_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Reports accepted, duplicate and rejected (``rejected:<error code>``) since the database began."""
+    return dict(db.execute("SELECT outcome, count FROM ingest_counts").fetchall())
+
+
+def clock_skew_by_area(db: sqlite_utils.Database, warn_s: float) -> list[tuple[str, int, float]]:
+    """Per area: agents in service whose clock is off by more than ``warn_s``, and the largest skew."""
+    return db.execute(
+        "SELECT t.area_code, SUM(ABS(a.clock_skew_s) > ?), MAX(ABS(a.clock_skew_s)) FROM agents a "
+        "JOIN schools s ON s.code = a.school_code JOIN townships t ON t.code = s.township_code "
+        "WHERE a.state != 'retired' AND a.clock_skew_s IS NOT NULL GROUP BY t.area_code", [warn_s]).fetchall()
+
+
+def broadcast_rooms_by_area(db: sqlite_utils.Database) -> list[tuple[str, int, int]]:
+    """Per area: broadcast rooms, and those with an agent online now (ready for a sky classroom)."""
+    return db.execute(
+        "SELECT t.area_code, COUNT(*), SUM(EXISTS (SELECT 1 FROM agents a WHERE a.room_code = r.code "
+        "AND a.state = 'online')) FROM rooms r JOIN schools s ON s.code = r.school_code "
+        "JOIN townships t ON t.code = s.township_code WHERE r.kind = 'broadcast' GROUP BY t.area_code").fetchall()
+
+
+def hardware_flag_count(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT COUNT(*) FROM hardware_flags").fetchone()[0]
+
+
+def agent_last_reports(db: sqlite_utils.Database) -> list[tuple[str, str, str, str | None]]:
+    """(agent id, school, room, last report time) of every agent in service."""
+    return db.execute("SELECT id, school_code, room_code, last_report_at FROM agents "
+                      "WHERE state != 'retired' ORDER BY id").fetchall()
