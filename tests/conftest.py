@@ -64,3 +64,15 @@ def make_user(db_path: Path):
 def login():
     """login(client_or_session, user, base_url="") -> CSRF token; see tests/accounts_helpers.py."""
     return accounts_helpers.login
+
+
+@pytest.fixture
+def county_hub(db_path: Path):
+    """A real `eduops hub` process on the small county of tests/fleet_kit.build_county."""
+    from tests.fleet_kit import build_county
+
+    build_county(db_path)
+    process = HubProcess(db_path)
+    yield process
+    process.stop()
+    assert "Traceback" not in process.output

@@ -5,11 +5,9 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from eduops.fleet.protocol import Report
-from tests.fleet_kit import build_county, create_token, eduops, query
-from tests.hubprocess import HubProcess
+from tests.fleet_kit import create_token, eduops, query
 
 
 def agent(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -26,14 +24,6 @@ def wait_for(check, timeout: float = 30) -> bool:
     return False
 
 
-@pytest.fixture
-def hub(db_path):
-    build_county(db_path)
-    process = HubProcess(db_path)
-    yield process
-    process.stop()
-    assert "Traceback" not in process.output
-
 
 def test_what_the_agent_would_send_is_a_valid_report(tmp_path):
     printed = agent("once", "--state-dir", str(tmp_path / "state"))
@@ -42,9 +32,9 @@ def test_what_the_agent_would_send_is_a_valid_report(tmp_path):
     assert report.body.host.hostname
 
 
-def test_a_real_agent_enrolls_reports_and_answers_a_command(hub, db_path, tmp_path):
+def test_a_real_agent_enrolls_reports_and_answers_a_command(county_hub, db_path, tmp_path):
     state = str(tmp_path / "state")
-    enrolled = agent("enroll", "--hub", hub.url, "--token", create_token(db_path), "--room", "S1-R2",
+    enrolled = agent("enroll", "--hub", county_hub.url, "--token", create_token(db_path), "--room", "S1-R2",
                      "--state-dir", state)
     assert enrolled.returncode == 0, enrolled.stderr
     [(agent_id, room, terminal)] = query(db_path, "SELECT id, room_code, terminal_code FROM agents")
@@ -69,9 +59,9 @@ def test_a_real_agent_enrolls_reports_and_answers_a_command(hub, db_path, tmp_pa
     assert json.loads(status.stdout)["sent"] >= 1
 
 
-def test_a_real_agent_whose_terminal_is_retired_is_told_to_enroll_again(hub, db_path, tmp_path):
+def test_a_real_agent_whose_terminal_is_retired_is_told_to_enroll_again(county_hub, db_path, tmp_path):
     state = str(tmp_path / "state")
-    assert agent("enroll", "--hub", hub.url, "--token", create_token(db_path), "--room", "S1-R2",
+    assert agent("enroll", "--hub", county_hub.url, "--token", create_token(db_path), "--room", "S1-R2",
                  "--state-dir", state).returncode == 0
     agent_id = query(db_path, "SELECT id FROM agents")[0][0]
     assert eduops("terminals", "retire", agent_id, "--db", str(db_path)).returncode == 0

@@ -8,22 +8,13 @@ import requests
 
 from eduops.clock import from_iso, utcnow
 from eduops.fleet.protocol import CommandAckAnswer, EnrollAnswer, ReportAnswer
-from tests.fleet_kit import Agent, build_county, create_token, eduops, query
-from tests.hubprocess import HubProcess
+from tests.fleet_kit import Agent, create_token, eduops, query
 
-
-@pytest.fixture
-def hub(db_path):
-    build_county(db_path)
-    process = HubProcess(db_path)
-    yield process
-    process.stop()
-    assert "Traceback" not in process.output
 
 
 @pytest.fixture
-def agent(hub, db_path) -> Agent:
-    enrolled = Agent(hub.url, room="S1-R2")
+def agent(county_hub, db_path) -> Agent:
+    enrolled = Agent(county_hub.url, room="S1-R2")
     assert enrolled.enroll(create_token(db_path)).status_code == 201
     return enrolled
 
@@ -67,9 +58,9 @@ def test_concurrent_replays_of_one_report_store_it_once(agent, db_path):
     assert stored(db_path) == 1
 
 
-def test_many_agents_at_once_are_all_committed_before_acknowledgement(hub, db_path):
+def test_many_agents_at_once_are_all_committed_before_acknowledgement(county_hub, db_path):
     token = create_token(db_path)
-    agents = [Agent(hub.url, hostname=f"pc-{n}") for n in range(20)]
+    agents = [Agent(county_hub.url, hostname=f"pc-{n}") for n in range(20)]
     for a in agents:
         assert a.enroll(token).status_code == 201
     with ThreadPoolExecutor(20) as pool:
@@ -96,8 +87,8 @@ def test_a_backlog_batch_keeps_the_original_times_in_order(agent, db_path):
     assert stored(db_path) == 30
 
 
-def test_clock_skew_is_recorded_and_corrected_and_shown(hub, db_path):
-    fast = Agent(hub.url, room="S1-R2", skew=timedelta(hours=1))
+def test_clock_skew_is_recorded_and_corrected_and_shown(county_hub, db_path):
+    fast = Agent(county_hub.url, room="S1-R2", skew=timedelta(hours=1))
     assert fast.enroll(create_token(db_path)).status_code == 201
     assert fast.send().status_code == 200
     [(skew, agent_time, report_at)] = query(db_path, "SELECT clock_skew_s, r.agent_time, r.report_at "
@@ -143,8 +134,8 @@ def test_an_expired_command_is_not_delivered_and_its_ack_is_refused(agent, db_pa
     assert (refused.status_code, refused.json()["error"]) == (409, "command_expired")
 
 
-def test_another_agents_command_cannot_be_acknowledged(agent, hub, db_path):
-    other = Agent(hub.url, hostname="pc-2")
+def test_another_agents_command_cannot_be_acknowledged(agent, county_hub, db_path):
+    other = Agent(county_hub.url, hostname="pc-2")
     other.enroll(create_token(db_path))
     command_id = eduops("terminals", "command", other.agent_id, "send_inventory", "--db", str(db_path)
                         ).stdout.split()[0]
@@ -159,8 +150,8 @@ def test_naming_another_room_of_its_school_moves_the_agent(agent, db_path):
     assert agent.send(room="S1-R1").status_code == 200
 
 
-def test_the_openapi_document_describes_the_agent_api_from_the_models(hub):
-    answer = hub.get("/api/openapi.json")
+def test_the_openapi_document_describes_the_agent_api_from_the_models(county_hub):
+    answer = county_hub.get("/api/openapi.json")
     assert answer.status_code == 200
     doc = answer.json()
     assert doc["openapi"].startswith("3.1")
@@ -184,4 +175,4 @@ def test_the_openapi_document_describes_the_agent_api_from_the_models(hub):
     collect(doc)
     assert {r.rsplit("/", 1)[1] for r in refs} <= set(schemas)
     assert doc["paths"]["/api/v1/commands/{command_id}/ack"]["post"]["parameters"][0]["name"] == "command_id"
-    assert requests.get(hub.url + "/api/openapi.json", timeout=10).json() == doc
+    assert requests.get(county_hub.url + "/api/openapi.json", timeout=10).json() == doc
