@@ -8,6 +8,7 @@ from eduops.config import Config
 from eduops.coverage import api as coverage_api
 from eduops.coverage import pages as coverage_pages
 from eduops.fleet import api as fleet_api
+from eduops.fleet import pages as fleet_pages
 from eduops.fleet import staff_api
 
 
@@ -35,6 +36,7 @@ def create_app(config: Config) -> Flask:
     metrics.init_app(app, config)
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))
+    app.register_blueprint(fleet_pages.bp)
     app.register_blueprint(openapi.bp)
 
     @app.before_request

@@ -178,7 +178,8 @@ def demo(db_path: Path, host: str, port: int, agent_count: int) -> None:
         click.echo(f"  {username:<14} {role:<9} password: {password}")
     state_root = db_path.with_name(db_path.name + ".agents")  # the simulated agents' state directories
     server.serve(config, services=lambda url: [
-        *hub_services(config)(url), *([Swarm(config, url, agent_count, state_root)] if agent_count else [])])
+        *hub_services(config)(url), *([Swarm(config, url, agent_count, state_root,
+                                                   home_school=demomod.DEMO_SCHOOL)] if agent_count else [])])
 
 
 @main.group()

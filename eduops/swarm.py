@@ -105,15 +105,21 @@ def switched_on(room: Classroom, timetable: Timetable, now: datetime) -> bool:
     return school_day and first <= local.hour * 60 + local.minute < last
 
 
-def pick_classrooms(db: sqlite_utils.Database, count: int, rng: random.Random) -> list[Classroom]:
-    """Every broadcast room's terminal, then terminals spread over the county at random."""
+def pick_classrooms(db: sqlite_utils.Database, count: int, rng: random.Random,
+                    home_school: str | None = None) -> list[Classroom]:
+    """Every broadcast room's terminal, then the home school's terminals (up to half the count), then
+    terminals spread over the county at random: the demo's IT staff work at the home school, so
+    their terminals page and their school's coverage are alive."""
     rows = db.execute("""
         SELECT t.code, t.school_code, t.room_code, t.kind, s.wifi_ssid, r.wired_planned, r.kind = 'broadcast'
         FROM terminals t JOIN rooms r ON r.code = t.room_code JOIN schools s ON s.code = t.school_code
         ORDER BY t.code""").fetchall()
     broadcast = [row for row in rows if row[6]]
-    others = [row for row in rows if not row[6]]
-    chosen = broadcast[:count] + rng.sample(others, max(0, min(count - len(broadcast), len(others))))
+    home = [row for row in rows if not row[6] and row[1] == home_school]
+    others = [row for row in rows if not row[6] and row[1] != home_school]
+    chosen = broadcast[:count]
+    chosen += home[:max(0, min(count // 2, count - len(chosen)))]
+    chosen += rng.sample(others, max(0, min(count - len(chosen), len(others))))
     flaky = {row[1] for row in chosen if rng.random() < 0.15}
     rooms = [Classroom(terminal=code, school=school, room=room, kind=kind, wifi_ssid=ssid or "",
                        wired=bool(wired) and rng.random() > 0.05, flaky_wifi=school in flaky,
@@ -129,8 +135,10 @@ def pick_classrooms(db: sqlite_utils.Database, count: int, rng: random.Random) -
 class Swarm:
     """A server.Service running the simulated agents against the hub at ``hub_url``."""
 
-    def __init__(self, config: Config, hub_url: str, count: int, state_root: Path, seed: int = 9):
+    def __init__(self, config: Config, hub_url: str, count: int, state_root: Path, seed: int = 9,
+                 home_school: str | None = None):
         self.config = config
+        self.home_school = home_school
         self.hub_url = hub_url
         self.count = count
         self.state_root = state_root
@@ -154,7 +162,7 @@ class Swarm:
         """Enroll every simulated agent through the hub's real enrollment endpoint."""
         database = dbmod.connect(self.config.db_path)
         try:
-            rooms = pick_classrooms(database, self.count, self.rng)
+            rooms = pick_classrooms(database, self.count, self.rng, self.home_school)
             now = datetime.now(timezone.utc)
             secrets = {school: tokens.create_token(database, school, now, timedelta(hours=1)).secret
                        for school in sorted({r.school for r in rooms})}

@@ -73,6 +73,9 @@ POLICY = {
     "fleet_staff.list_terminals": {"it_staff", "viewer", "admin"},
     "fleet_staff.show_terminal": {"it_staff", "viewer", "admin"},
     "fleet_staff.retire_terminal": {"it_staff", "admin"}, "fleet_staff.queue_command": {"it_staff", "admin"},
+    "fleet_pages.terminals": {"it_staff", "viewer", "admin"}, "fleet_pages.retire_terminal": {"it_staff", "admin"},
+    **{f"fleet_pages.{view}": {"it_staff", "admin"} for view in ("token_list", "create_token", "revoke_token",
+                                                                 "rotate_token")},
 }
 
 

@@ -1,9 +1,12 @@
 """The demo comes alive: simulated agents on the real agent code path report to a real hub over HTTP."""
+import random
 import time
 
 import pytest
 
 from eduops import db as dbmod
+from eduops import demo as demomod
+from eduops.swarm import pick_classrooms
 from tests.hubprocess import HubProcess
 
 AGENTS = 30
@@ -40,6 +43,21 @@ def test_every_simulated_agent_enrolls_through_the_hub(demo):
     broadcast = query(db_path, "SELECT COUNT(*) FROM agents a JOIN rooms r ON r.code = a.room_code "
                                "WHERE r.kind = 'broadcast'")[0][0]
     assert broadcast >= 5  # every broadcast room's terminal reports
+    home = query(db_path, f"SELECT COUNT(*) FROM agents WHERE school_code = '{demomod.DEMO_SCHOOL}'")[0][0]
+    assert home >= AGENTS // 2  # the demo IT staff's own school is alive
+
+
+def test_the_demo_it_staffs_school_has_all_its_terminals_in_a_default_swarm(fresh_db):
+    demomod.ensure_demo_county(fresh_db)
+    terminals = {code for (code,) in fresh_db.execute("SELECT code FROM terminals WHERE school_code = ?",
+                                                      [demomod.DEMO_SCHOOL])}
+    assert len(terminals) > 20
+    picked = pick_classrooms(fresh_db, 300, random.Random(1), demomod.DEMO_SCHOOL)
+    assert len(picked) == len({r.terminal for r in picked}) == 300
+    assert terminals <= {r.terminal for r in picked}
+    few = pick_classrooms(fresh_db, 30, random.Random(1), demomod.DEMO_SCHOOL)
+    assert len(few) == 30 and len({r.school for r in few}) > 5
+    assert sum(r.school == demomod.DEMO_SCHOOL and r.kind != "pc" for r in few) == 15  # half, beside its broadcast rooms
 
 
 def test_backlog_reports_keep_their_original_days(demo):

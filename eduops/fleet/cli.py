@@ -106,7 +106,7 @@ def list_(config: Config, database, school: str | None) -> None:
     Example: eduops enroll-token list --school S001
     """
     now = utcnow()
-    for t in tokens.list_tokens(database, school):
+    for t in tokens.list_tokens(database, [school] if school else None):
         uses = f"{t['uses']}/{t['max_uses']}" if t["max_uses"] else str(t["uses"])
         replaced = f" replaced by {t['replaced_by']}" if t["replaced_by"] else ""
         click.echo(f"{t['id']:>5}  {t['school_code']:<10} {tokens.token_status(t, now):<8} "

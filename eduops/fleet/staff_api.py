@@ -92,10 +92,8 @@ def blueprint(access: Access) -> Blueprint:
             access.require_school(user, school)
         if state and state not in STATES:
             raise ApiError(400, "invalid", f"state must be one of {', '.join(STATES)}.")
-        scope = access.school_scope(user)
-        found = [a for a in store.list_agents(get_db(), school, state, request.args.get("proposed") == "1")
-                 if scope is None or a["school_code"] in scope]
-        return jsonify(terminals=found)
+        return jsonify(terminals=store.list_agents(get_db(), school, state, request.args.get("proposed") == "1",
+                                                   schools=access.school_scope(user)))
 
     @bp.get("/<agent_id>")
     @openapi.operation("One terminal with its state history and shared hardware", answers={200: None, **DENIED})

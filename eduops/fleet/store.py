@@ -6,7 +6,7 @@ This module is the ``store`` the jobs in ``scheduler/jobs.py`` are given
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection
 
 import sqlite_utils
 
@@ -94,20 +94,51 @@ AGENT_COLUMNS = ("a.id, a.school_code, a.room_code, a.terminal_code, a.state, a.
 
 
 def list_agents(db: sqlite_utils.Database, school_code: str | None = None, state: str | None = None,
-                proposed_only: bool = False) -> list[dict[str, Any]]:
-    """Agents ordered by school, room and id, optionally of one school, in one state, or proposed for retirement."""
+                proposed_only: bool = False, schools: Collection[str] | None = None,
+                limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Agents ordered by school, room and id, optionally of one school, in one state, proposed for
+    retirement, or within ``schools`` (None: every school); ``limit`` and ``offset`` page through them."""
     conditions, params = [], []
     if school_code:
         conditions.append("a.school_code = ?")
         params.append(school_code)
+    if schools is not None:
+        conditions.append(f"a.school_code IN ({', '.join('?' * len(schools))})")
+        params.extend(sorted(schools))
     if state:
         conditions.append("a.state = ?")
         params.append(state)
     if proposed_only:
         conditions.append("a.retire_proposed_at IS NOT NULL")
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
+    page = "LIMIT ? OFFSET ?" if limit is not None else ""
     return list(db.query(f"SELECT {AGENT_COLUMNS} FROM agents a {where} "
-                         "ORDER BY a.school_code, a.room_code, a.id", params))
+                         f"ORDER BY a.school_code, a.room_code, a.id {page}",
+                         params + ([limit, offset] if limit is not None else [])))
+
+
+def latest_days(db: sqlite_utils.Database, agent_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """Each agent's newest day in ``agent_days``: reports, wired-up reports, the Wi-Fi it saw."""
+    if not agent_ids:
+        return {}
+    rows = db.query(
+        "SELECT d.agent_id, d.day, d.reports, d.wired_up_reports, d.wifi_ssid, d.wifi_best_dbm FROM agent_days d "
+        f"WHERE d.agent_id IN ({', '.join('?' * len(agent_ids))}) AND d.day = (SELECT MAX(day) FROM agent_days "
+        "WHERE agent_id = d.agent_id)", list(agent_ids))
+    return {row["agent_id"]: row for row in rows}
+
+
+def state_counts(db: sqlite_utils.Database, schools: Collection[str] | None) -> dict[str, int]:
+    """How many agents are in each state, within ``schools`` (None: every school)."""
+    where = f"WHERE school_code IN ({', '.join('?' * len(schools))})" if schools is not None else ""
+    return dict(db.execute(f"SELECT state, COUNT(*) FROM agents {where} GROUP BY state",
+                           sorted(schools or [])).fetchall())
+
+
+def school_names(db: sqlite_utils.Database, schools: Collection[str] | None) -> dict[str, str]:
+    """{code: name} of ``schools`` (None: every school), in code order."""
+    where = f"WHERE code IN ({', '.join('?' * len(schools))})" if schools is not None else ""
+    return dict(db.execute(f"SELECT code, name FROM schools {where} ORDER BY code", sorted(schools or [])).fetchall())
 
 
 def agent_detail(db: sqlite_utils.Database, agent_id: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Collection
 
 import sqlite_utils
 
@@ -84,12 +84,18 @@ def revoke_token(db: sqlite_utils.Database, token_id: int, now: datetime) -> Non
             db.execute("UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ?", [to_iso(now), token_id])
 
 
-def list_tokens(db: sqlite_utils.Database, school_code: str | None = None) -> list[dict[str, Any]]:
-    """Every token (of one school), newest first; never the secrets."""
-    where, params = ("WHERE school_code = ?", [school_code]) if school_code else ("", [])
+def list_tokens(db: sqlite_utils.Database, schools: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Every token (of ``schools``; None: every school), newest first; never the secrets."""
+    where = f"WHERE school_code IN ({', '.join('?' * len(schools))})" if schools is not None else ""
     return list(db.query(
         "SELECT id, school_code, created_at, expires_at, max_uses, uses, revoked_at, replaced_by, "
-        f"last_used_at, last_used_by FROM enrollment_tokens {where} ORDER BY id DESC", params))
+        f"last_used_at, last_used_by FROM enrollment_tokens {where} ORDER BY id DESC", sorted(schools or [])))
+
+
+def token_school(db: sqlite_utils.Database, token_id: int) -> str | None:
+    """The school a token is for, or None if there is no such token."""
+    row = db.execute("SELECT school_code FROM enrollment_tokens WHERE id = ?", [token_id]).fetchone()
+    return row[0] if row else None
 
 
 def token_status(token: dict[str, Any], now: datetime) -> str:
