@@ -76,3 +76,17 @@ def county_hub(db_path: Path):
     yield process
     process.stop()
     assert "Traceback" not in process.output
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    # No background networking: this machine's closed network refuses Chromium's own calls home.
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        yield chromium
+        chromium.close()

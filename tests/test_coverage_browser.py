@@ -10,7 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import sync_playwright
 
 from eduops import config as configmod
 from eduops import db as dbmod
@@ -20,8 +19,6 @@ from tests.accounts_helpers import create_user
 from tests.hubprocess import HubProcess
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "coverage"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +37,6 @@ def hub(tmp_path_factory):
     process.viewer = create_user(path, "viewer")
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(tab, hub, path: str) -> None:

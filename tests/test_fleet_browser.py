@@ -10,12 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.accounts_helpers import create_user
 from tests.fleet_kit import build_county
 from tests.hubprocess import HubProcess
-from tests.test_coverage_browser import CHROMIUM_FLAGS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "fleet"
 
@@ -30,17 +28,16 @@ def hub(db_path):
 
 
 @pytest.fixture
-def tab():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        yield page
-        chromium.close()
-        assert errors == []
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page
+    context.close()
+    assert errors == []
 
 
 def shot(page, name: str) -> None:
