@@ -14,7 +14,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+# One transaction, so `status` never sees half a schema while `run` creates it.
 SCHEMA = """
+BEGIN;
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY,        -- the report's sequence number, also the sending order
     id TEXT NOT NULL UNIQUE,
@@ -24,6 +26,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 -- Covers counting, sizing and the overflow scan, so they never read the reports themselves.
 CREATE INDEX IF NOT EXISTS outbox_size ON outbox (seq, bytes);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+COMMIT;
 """
 COUNTERS = ("last_seq", "spooled", "sent", "dropped")
 TIMES = ("last_success", "last_attempt", "last_error")
@@ -153,11 +156,14 @@ def read_status(db: sqlite3.Connection) -> SpoolStatus:
 
 
 def peek_status(path: Path) -> SpoolStatus | None:
-    """Read a spool's status without creating or changing it (for `eduops-agent status`)."""
+    """Read a spool's status without creating or changing it (for `eduops-agent status`); None
+    when there is none yet, including while `run` is creating it."""
     if not path.exists():
         return None
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
     try:
+        if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'").fetchone()[0] == 0:
+            return None
         return read_status(db)
     finally:
         db.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -119,6 +120,18 @@ class Agent:
     def ack(self, command_id: str, status: str = "done", detail: str = "") -> requests.Response:
         return requests.post(f"{self.url}/api/v1/commands/{command_id}/ack", json={"status": status, "detail": detail},
                              headers={"Authorization": f"Bearer {self.key}"}, timeout=10)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30) -> bool:
+    """Poll a real process's effect until ``check()`` holds or the deadline passes (there is no
+    clock to inject into another process)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def query(db_path: Path, sql: str, params: list | tuple = ()) -> list[tuple]:

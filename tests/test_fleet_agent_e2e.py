@@ -3,25 +3,15 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 
 from eduops.fleet.protocol import Report
-from tests.fleet_kit import create_token, eduops, query
+from tests.fleet_kit import create_token, eduops, query, wait_for
 
 
 def agent(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "agents", *args], capture_output=True, text=True, timeout=timeout)
 
-
-def wait_for(check, timeout: float = 30) -> bool:
-    """Poll a real process's effect (there is no clock to inject into another process)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 

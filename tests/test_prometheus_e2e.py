@@ -30,15 +30,16 @@ def test_prometheus_scrapes_the_demo_hub(prometheus):
 
 
 def test_two_county_hubs_sum_in_one_prometheus(tmp_path):
-    hubs = {}
-    for county, extra_classes in (("huize", 0), ("xuanwei", 1)):
-        db = tmp_path / f"{county}.db"
-        sheets = GOOD if not extra_classes else with_row("班级", ["S1-C9", "S1", 2, "二年级(1)班", "S1-R1"])
-        assert eduops("import", "--db", str(db), str(make_xlsx(tmp_path / f"{county}.xlsx", sheets))).returncode == 0
-        hubs[county] = HubProcess(db)
-    (tmp_path / "prom").mkdir()
-    server = PrometheusServer(tmp_path / "prom", scrape_config({c: h.url for c, h in hubs.items()}))
+    hubs, server = {}, None
     try:
+        for county, extra_classes in (("huize", 0), ("xuanwei", 1)):
+            db = tmp_path / f"{county}.db"
+            sheets = GOOD if not extra_classes else with_row("班级", ["S1-C9", "S1", 2, "二年级(1)班", "S1-R1"])
+            imported = eduops("import", "--db", str(db), str(make_xlsx(tmp_path / f"{county}.xlsx", sheets)))
+            assert imported.returncode == 0, imported.stderr
+            hubs[county] = HubProcess(db)
+        (tmp_path / "prom").mkdir()
+        server = PrometheusServer(tmp_path / "prom", scrape_config({c: h.url for c, h in hubs.items()}))
         server.wait_for("count(up == 1) == 2")
         by_county = {r["metric"]["county"]: float(r["value"][1])
                      for r in server.wait_for("sum by (county) (eduops_inventory_classes)")}
@@ -46,7 +47,8 @@ def test_two_county_hubs_sum_in_one_prometheus(tmp_path):
         total = server.wait_for("sum(eduops_inventory_classes)")
         assert float(total[0]["value"][1]) == 5
     finally:
-        server.stop()
+        if server:
+            server.stop()
         for process in hubs.values():
             process.stop()
 

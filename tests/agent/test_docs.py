@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,18 @@ def test_running_the_agent_loads_nothing_from_the_hub():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('eduops', 'scheduler', 'flask')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_wheel_carries_the_example_settings_and_the_service_files(tmp_path):
+    # docs/agent.md installs a terminal from the wheel; these files are what it copies from the bundle.
+    # Built from a clean copy: a build/ or *.egg-info/ left in the tree would supply them whatever pyproject says.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "*.db*"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("eduops-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {f"agents/{p.relative_to(ROOT / 'agents').as_posix()}"
+              for p in [EXAMPLE, *(ROOT / "agents/service").iterdir()]}
+    assert wanted <= names, sorted(wanted - names)

@@ -2,6 +2,7 @@
 by count and bytes with the oldest dropped first and counted, and nothing lost to a kill."""
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -103,6 +104,11 @@ def test_status_is_read_without_creating_or_changing_anything(spool_path):
     assert peek_status(spool_path).pending == 2  # while the agent holds it open
     spool.close()
     assert peek_status(spool_path).spooled == 2  # and after it closed it
+
+
+def test_status_of_a_spool_still_being_created_is_empty_not_an_error(spool_path):
+    sqlite3.connect(spool_path).execute("PRAGMA journal_mode=WAL").close()  # `run` has just opened it
+    assert peek_status(spool_path) is None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
