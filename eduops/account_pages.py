@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict
 
-from eduops import accounts, auth, login
+from eduops import accounts, auth, login, openapi
 from eduops.accounts import AccountError
 from eduops.audit import Actor
 from eduops.auth import ROLES, current_user, require
 from eduops.ctx import get_db, hub_config
+from eduops.fleet.protocol import ErrorAnswer
 from eduops.clock import from_iso
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,18 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts.account", done="revoked"), 303)
 
 
+class Me(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    username: str
+    role: Literal[ROLES]
+    schools: list[str]
+    auth: Literal["cookie", "token"]
+
+
 @bp.get("/api/v1/me")
+@openapi.operation("Who the token or session belongs to", answers={200: Me, 401: ErrorAnswer},
+                   security="userToken")
 @require(*ROLES)
 def me():
     """Who the token or session belongs to: scripts check their token with it."""

@@ -19,6 +19,7 @@ MEASURES = CLASS_MEASURES + SCHOOL_MEASURES
 BASES = ("inventory", "observed")
 # Every count kept per node and per daily snapshot, in this order.
 COUNTS = ("classes", "schools") + tuple(f"{m}_{b}" for m in MEASURES for b in BASES)
+_COUNT_KEYS = {m: (f"{m}_inventory", f"{m}_observed") for m in MEASURES}  # tally adds these per class
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ def observation_window(now: datetime, days: int, tz: str) -> Window:
                   last_day=now.astimezone(ZoneInfo(tz)).date().isoformat())
 
 
-@dataclass(frozen=True)
-class School:
+# Schools, rooms, classes and sightings are named tuples: a county has thousands of each,
+# built straight from database rows on every page and scrape.
+class School(NamedTuple):
     code: str
     name: str
     township_code: str
@@ -51,8 +53,7 @@ class School:
     wifi_ssid: str
 
 
-@dataclass(frozen=True)
-class Room:
+class Room(NamedTuple):
     code: str
     school_code: str
     name: str
@@ -61,8 +62,7 @@ class Room:
     wireless_planned: bool
 
 
-@dataclass(frozen=True)
-class SchoolClass:
+class SchoolClass(NamedTuple):
     code: str
     school_code: str
     grade: int
@@ -72,8 +72,7 @@ class SchoolClass:
 
 class Sighting(NamedTuple):
     """One agent as coverage sees it. ``wired_up`` and ``wifi_usable`` cover the window's
-    days only: a wired link was up, its school's SSID was seen at or above the threshold.
-    (A named tuple: a county has tens of thousands, built straight from database rows.)"""
+    days only: a wired link was up, its school's SSID was seen at or above the threshold."""
     agent_id: str
     school_code: str
     room_code: str
@@ -148,8 +147,9 @@ def tally(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[
     def add(counts: dict[str, int], marks: Marks, unit: str) -> None:
         counts[unit] += 1
         for measure, (inv, obs) in marks.items():
-            counts[measure + "_inventory"] += inv
-            counts[measure + "_observed"] += obs
+            inv_key, obs_key = _COUNT_KEYS[measure]
+            counts[inv_key] += inv
+            counts[obs_key] += obs
 
     # Count each school first, then add the schools up the levels: far fewer steps than class by level.
     for school in schools.values():

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import format_datetime
 
-from eduops.coverage import export, gaps, labels, snapshots, web
+from eduops.coverage import export, gaps, labels, schemas, snapshots, web
 from eduops.ctx import hub_config
 from eduops.errors import ApiError
 
@@ -73,8 +73,9 @@ def gap_page():
     """Schools to keep and small-scale schools (measure four consolidates them) on separate tabs."""
     args = request.args.to_dict()
     args.setdefault("small_scale", "no")
-    rep, chosen, selected = web.selected_gaps(args)
-    other = web.gap_filter({**args, "small_scale": "no" if chosen.small_scale else "yes"}, rep)
+    asked = web.query(schemas.GapQuery, args)
+    rep, chosen, selected = web.selected_gaps(asked)
+    other = web.gap_filter(asked.model_copy(update={"small_scale": "no" if chosen.small_scale else "yes"}), rep)
     other_total = sum(1 for g in rep.gap_list if other.matches(g))
     pages = max(1, -(-len(selected) // PAGE_SIZE))
     page = web.int_arg(args, "page", 1, 1, pages)
@@ -96,7 +97,7 @@ def gap_export(fmt: str):
     """The filtered gap list for Excel; both sides of measure four unless ``small_scale`` picks one."""
     if fmt not in ("xlsx", "csv"):
         raise ApiError(404, "not_found", "The gap list is exported as gaps.xlsx or gaps.csv.")
-    rep, _chosen, selected = web.selected_gaps(request.args)
+    rep, _chosen, selected = web.selected_gaps(web.query(schemas.GapQuery, request.args))
     day = snapshots.local_day(web.now(), hub_config().timezone)
     body, mimetype = (export.to_xlsx(selected, rep),
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") if fmt == "xlsx" \
@@ -108,6 +109,7 @@ def gap_export(fmt: str):
 @bp.get("/disagreements")
 @web.guard
 def disagreement_page():
-    rep, kind, chosen, found = web.selected_disagreements(request.args)
-    return render("coverage/disagreements.html", rep=rep, kind=kind, chosen=chosen,
+    asked = web.query(schemas.DisagreementQuery, request.args)
+    rep, chosen, found = web.selected_disagreements(asked)
+    return render("coverage/disagreements.html", rep=rep, kind=asked.kind or "", chosen=chosen,
                   rows=[web.disagreement_json(d, rep) for d in found])

@@ -72,7 +72,8 @@ def sightings(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scop
     """Every agent with what it showed on the window's days (its newest report is judged by the caller)."""
     where, params = _in_scope("a.school_code", scope)
     # Each agent probes agent_days through its (agent_id, day) key and stops at the first
-    # matching day: the cost follows the agents and the window, never the age of the database.
+    # matching day: the rows read follow the agents and the window, never the age of the database
+    # (a longer history only spreads the probed pages further apart, which costs some locality).
     sql = f"""SELECT a.id, a.school_code, a.room_code, a.state = 'retired', a.last_report_at,
                      EXISTS (SELECT 1 FROM agent_days d WHERE d.agent_id = a.id AND d.day BETWEEN ?2 AND ?3
                              AND d.wired_up_reports > 0),
@@ -87,9 +88,11 @@ def sightings(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scop
 def schools_ssid_ever_seen(db: sqlite_utils.Database, scope: Scope) -> set[str]:
     """Schools whose own Wi-Fi some agent of theirs has seen on any day, at any strength."""
     where, params = _in_scope("s.code", scope)
+    # One probe of agent_days_ssid per agent (the nesting keeps SQLite from walking every day
+    # that carries the SSID, which many schools may share): the cost follows the agents, not the history.
     sql = f"""SELECT s.code FROM schools s WHERE s.wifi_ssid != '' AND {where} AND EXISTS (
-                SELECT 1 FROM agents a JOIN agent_days d ON d.agent_id = a.id
-                WHERE a.school_code = s.code AND d.wifi_ssid = s.wifi_ssid)"""
+                SELECT 1 FROM agents a WHERE a.school_code = s.code AND EXISTS (
+                    SELECT 1 FROM agent_days d WHERE d.wifi_ssid = s.wifi_ssid AND d.agent_id = a.id))"""
     return {r[0] for r in db.execute(sql, params)}
 
 

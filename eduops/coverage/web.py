@@ -1,17 +1,20 @@
 """What the coverage pages and the coverage API share: the viewer's scope, the report, filters, JSON shapes."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from eduops import openapi
 from eduops.auth import current_user, require, require_school, school_scope
-from eduops.coverage import figures, gaps, report, storage
+from eduops.coverage import report, schemas, storage
 from eduops.coverage.gaps import Disagreement, Gap, GapFilter
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
-from eduops.inventory import STAGES
 
-YES_NO = {"yes": True, "no": False, "": None}
+Q = TypeVar("Q", bound=BaseModel)
 
 # Every coverage page and API route: any signed-in role (admin always passes), each within
 # its own scope: viewer county-wide, IT staff and teachers their own schools.
@@ -47,41 +50,60 @@ def class_detail(class_code: str) -> dict[str, Any]:
     return school_report(school_code).class_detail(get_db(), class_code)
 
 
-def selected_gaps(args: Mapping[str, str]) -> tuple[report.CoverageReport, GapFilter, list[Gap]]:
+def selected_gaps(asked: schemas.GapQuery) -> tuple[report.CoverageReport, GapFilter, list[Gap]]:
     """The scope's gap list as the query arguments filter it."""
     rep = county_report()
-    chosen = gap_filter(args, rep)
+    chosen = gap_filter(asked, rep)
     return rep, chosen, [g for g in rep.gap_list if chosen.matches(g)]
 
 
-def selected_disagreements(args: Mapping[str, str]) -> tuple[report.CoverageReport, str, GapFilter,
-                                                               list[Disagreement]]:
-    """The scope's disagreements of one ``kind`` (or all) in the places the query arguments name."""
+def selected_disagreements(asked: schemas.DisagreementQuery) -> tuple[report.CoverageReport, GapFilter,
+                                                                      list[Disagreement]]:
+    """The scope's disagreements of the kind asked (or all) in the places asked."""
     rep = county_report()
-    kind = choice(args, "kind", set(gaps.DISAGREEMENTS), "kind of disagreement")
-    chosen = gap_filter(args, rep)
-    return rep, kind, chosen, [d for d in report.disagreements(get_db(), rep)
-                               if (not kind or d.kind == kind) and chosen.matches_school(d.school)]
+    chosen = place_filter(asked, rep)
+    return rep, chosen, [d for d in report.disagreements(get_db(), rep)
+                         if (not asked.kind or d.kind == asked.kind) and chosen.matches_school(d.school)]
 
 
-def choice(args: Mapping[str, str], name: str, allowed: Mapping[str, Any] | set[str], what: str) -> str:
-    value = args.get(name, "").strip()
+def query(model: type[Q], args: Mapping[str, str]) -> Q:
+    """The query arguments ``model`` names (blank ones take their defaults), or a precise 400 for the first bad one."""
+    given = {name: args[name].strip() for name in model.model_fields if args.get(name, "").strip()}
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+    name = str(problem["loc"][0])
+    raw, schema = given[name], next(p["schema"] for p in openapi.query_parameters(model) if p["name"] == name)
+    if "enum" in schema:
+        *most, last = schema["enum"]
+        raise ApiError(400, "bad_filter", f"{name}={raw!r} is not a known {name.replace('_', ' ')}; "
+                                          f"use one of: {', '.join(most)} or {last}.")
+    if schema.get("type") == "integer":
+        raise ApiError(400, "bad_argument", f"{name}={raw!r} must be a whole number from {schema['minimum']} "
+                                            f"to {schema['maximum']}.")
+    raise ApiError(400, "bad_argument", f"{name}={raw!r}: {problem['msg']}.")
+
+
+def known(name: str, value: str, allowed: set[str], what: str) -> str:
+    """``value`` if it is empty or one of ``allowed`` (places in the viewer's report), else a precise 400."""
     if value and value not in allowed:
         shown = ", ".join(sorted(allowed)[:12]) + (", …" if len(allowed) > 12 else "")
         raise ApiError(400, "bad_filter", f"{name}={value!r} is not a known {what}; use one of: {shown}.")
     return value
 
 
-def gap_filter(args: Mapping[str, str], rep: report.CoverageReport) -> GapFilter:
-    """Read the gap list's filters from query arguments; an unknown value is a precise 400."""
-    small = choice(args, "small_scale", YES_NO, "choice (yes or no)")
-    return GapFilter(area=choice(args, "area", {a["code"] for a in rep.areas}, "area"),
-                     township=choice(args, "township", set(rep.townships), "township in your view"),
-                     school=choice(args, "school", set(rep.schools), "school in your view"),
-                     stage=choice(args, "stage", STAGES, "stage"),
-                     measure=choice(args, "measure", set(figures.MEASURES), "measure"),
-                     status=choice(args, "status", set(gaps.STATUSES), "gap status"),
-                     small_scale=YES_NO[small])
+def place_filter(asked: schemas.PlaceQuery, rep: report.CoverageReport) -> GapFilter:
+    """The filter of the places asked, each checked against the viewer's report."""
+    return GapFilter(area=known("area", asked.area, {a["code"] for a in rep.areas}, "area"),
+                     township=known("township", asked.township, set(rep.townships), "township in your view"),
+                     school=known("school", asked.school, set(rep.schools), "school in your view"),
+                     stage=asked.stage or "",
+                     small_scale=None if asked.small_scale is None else asked.small_scale == "yes")
+
+
+def gap_filter(asked: schemas.GapQuery, rep: report.CoverageReport) -> GapFilter:
+    return replace(place_filter(asked, rep), measure=asked.measure or "", status=asked.status or "")
 
 
 def int_arg(args: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:

@@ -83,7 +83,7 @@ def blueprint(access: Access) -> Blueprint:
 
     @bp.get("")
     @openapi.operation("List terminals: state, last report, clock skew, shared hardware",
-                       answers={200: TerminalList, **DENIED})
+                       answers={200: TerminalList, **DENIED}, security="userToken")
     @access.require("it_staff", "viewer")
     def list_terminals() -> Response:
         user = access.current_user()
@@ -96,7 +96,8 @@ def blueprint(access: Access) -> Blueprint:
                                                    schools=access.school_scope(user)))
 
     @bp.get("/<agent_id>")
-    @openapi.operation("One terminal with its state history and shared hardware", answers={200: None, **DENIED})
+    @openapi.operation("One terminal with its state history and shared hardware", answers={200: None, **DENIED},
+                       security="userToken")
     @access.require("it_staff", "viewer")
     def show_terminal(agent_id: str) -> Response:
         found = agent_in_scope(agent_id)
@@ -104,7 +105,8 @@ def blueprint(access: Access) -> Blueprint:
         return jsonify(found)
 
     @bp.post("/<agent_id>/retire")
-    @openapi.operation("Confirm a terminal is gone: retired, its key revoked", answers={200: Retired, **DENIED})
+    @openapi.operation("Confirm a terminal is gone: retired, its key revoked", answers={200: Retired, **DENIED},
+                       security="userToken")
     @access.require("it_staff")
     def retire_terminal(agent_id: str) -> Response:
         agent_in_scope(agent_id)
@@ -112,7 +114,7 @@ def blueprint(access: Access) -> Blueprint:
 
     @bp.post("/<agent_id>/commands")
     @openapi.operation("Queue a command for a terminal's agent", body=CommandRequest,
-                       answers={201: Queued, 400: ErrorAnswer, **DENIED})
+                       answers={201: Queued, 400: ErrorAnswer, **DENIED}, security="userToken")
     @access.require("it_staff")
     def queue_command(agent_id: str) -> tuple[Response, int]:
         agent_in_scope(agent_id)
