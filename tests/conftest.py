@@ -90,3 +90,21 @@ def browser():
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab that fails the test on any console error, page error or failed load."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    errors = []
+    # A failed load is reported by the response handler, which knows its address.
+    tab.on("console", lambda m: errors.append(m.text)
+           if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("requestfailed", lambda r: errors.append(f"{r.url}: {r.failure}"))
+    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield tab
+    context.close()
+    assert errors == []
+

@@ -49,24 +49,6 @@ def sign_in(tab, hub, path: str) -> None:
     tab.wait_for_url(hub.url + "/coverage/**")
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page; console errors and failed loads fail the test (the favicon, which the hub does not serve, aside)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    tab = context.new_page()
-    errors = []
-    # A failed load is reported by the response handler, which knows its address.
-    tab.on("console", lambda m: errors.append(m.text)
-           if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("requestfailed", lambda r: errors.append(f"{r.url}: {r.failure}"))
-    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-           if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-    yield tab
-    context.close()
-    assert errors == []
-
-
 def shot(tab, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
