@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict
 
 from eduops import accounts, auth, login, openapi
 from eduops.accounts import AccountError
-from eduops.audit import Actor
 from eduops.auth import ROLES, current_user, require
 from eduops.ctx import get_db, hub_config
 from eduops.fleet.protocol import ErrorAnswer
@@ -24,11 +23,6 @@ bp = Blueprint("accounts", __name__)
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
-
-
-def actor() -> Actor:
-    user = current_user()
-    return Actor(user.username if user else None, client_address())
 
 
 def role_name(role: str) -> str:
@@ -73,7 +67,7 @@ def login_page():
         return render_template("login.html", next=request.form.get("next", ""), username=username,
                                error=_("Wrong username or password.")), 401
     if current_user() is not None and auth.current_auth() == "cookie":  # another account was signed in here
-        accounts.end_session(db, request.cookies[auth.SESSION_COOKIE], actor(), auth.now())
+        accounts.end_session(db, request.cookies[auth.SESSION_COOKIE], auth.actor(), auth.now())
     log.info("%s signed in from %s", user.username, address)
     response = redirect(_next_page(), 303)
     auth.set_session_cookie(response, raw)
@@ -84,7 +78,7 @@ def login_page():
 @require(*ROLES)
 def logout():
     if auth.current_auth() == "cookie":
-        accounts.end_session(get_db(), request.cookies[auth.SESSION_COOKIE], actor(), auth.now())
+        accounts.end_session(get_db(), request.cookies[auth.SESSION_COOKIE], auth.actor(), auth.now())
         log.info("%s signed out", current_user().username)
     response = redirect(url_for("accounts.login_page"), 303)
     auth.set_session_cookie(response, None)
@@ -113,7 +107,7 @@ def change_password():
     try:
         login.check_password(db, hub_config(), user.username, request.form.get("current_password", ""),
                              client_address(), auth.now())
-        accounts.set_password(db, user, new, actor(), auth.now(),
+        accounts.set_password(db, user, new, auth.actor(), auth.now(),
                               keep_session=request.cookies.get(auth.SESSION_COOKIE))
     except login.RateLimitedError as exc:
         return _account_page(429, password_error=_("Too many failed sign-ins. Try again in %(minutes)d minute(s).",
@@ -130,7 +124,7 @@ def change_password():
 def create_token():
     user = current_user()
     try:
-        token_id, raw = accounts.create_token(get_db(), user, request.form.get("name", ""), actor(), auth.now())
+        token_id, raw = accounts.create_token(get_db(), user, request.form.get("name", ""), auth.actor(), auth.now())
     except AccountError as exc:
         return _account_page(400, token_error=str(exc))
     return render_template("secret.html", title=_("New API token"), secret=raw, back=url_for("accounts.account"),
@@ -143,7 +137,7 @@ def create_token():
 def revoke_token(token_id: int):
     user = current_user()
     try:
-        accounts.revoke_token(get_db(), token_id, actor(), auth.now(), owner=user)
+        accounts.revoke_token(get_db(), token_id, auth.actor(), auth.now(), owner=user)
     except AccountError as exc:
         return _account_page(404, token_error=str(exc))
     return redirect(url_for("accounts.account", done="revoked"), 303)

@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from eduops import accounts
+from eduops.audit import Actor
 from eduops.accounts import ROLES, User  # noqa: F401  (part of this module's interface)
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
@@ -63,6 +64,12 @@ def current_user() -> User | None:
     if "eduops_user" not in g:
         g.eduops_user, g.eduops_auth = _authenticate()
     return g.eduops_user
+
+
+def actor() -> Actor:
+    """Who is doing this, for the audit log: the signed-in user (if any) and the client's address."""
+    user = current_user()
+    return Actor(user.username if user else None, request.remote_addr or "unknown")
 
 
 def current_auth() -> str | None:

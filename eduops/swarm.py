@@ -30,6 +30,7 @@ from agents.spool import Spool
 from agents.state import State
 from eduops import __version__
 from eduops import db as dbmod
+from eduops.audit import Actor
 from eduops.config import Config
 from eduops.fleet import tokens
 from scheduler.timetable import Timetable
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 WORKERS = 8
 RECHECK_OFF_S = 300.0  # how often a switched-off machine looks at the clock again
+DEMO = Actor(None, "demo swarm")  # who makes the simulated agents' enrollment tokens, in the audit log
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class Swarm:
         try:
             rooms = pick_classrooms(database, self.count, self.rng, self.home_school)
             now = datetime.now(timezone.utc)
-            secrets = {school: tokens.create_token(database, school, now, timedelta(hours=1)).secret
+            secrets = {school: tokens.create_token(database, school, now, timedelta(hours=1), None, DEMO).secret
                        for school in sorted({r.school for r in rooms})}
         finally:
             database.conn.close()

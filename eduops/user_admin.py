@@ -10,7 +10,6 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eduops import accounts, audit, auth, passwords
-from eduops.account_pages import actor
 from eduops.accounts import AccountError
 from eduops.auth import require
 from eduops.ctx import get_db, hub_config
@@ -42,7 +41,11 @@ def event_name(event: str) -> str:
             "password_changed": _("Changed own password"), "password_reset": _("Password reset"),
             "user_added": _("User added"), "access_changed": _("Role or schools changed"),
             "user_disabled": _("User disabled"), "user_enabled": _("User enabled"),
-            "token_created": _("API token created"), "token_revoked": _("API token revoked")}.get(event, event)
+            "token_created": _("API token created"), "token_revoked": _("API token revoked"),
+            "enroll_token_created": _("Enrollment token created"),
+            "enroll_token_rotated": _("Enrollment token rotated"),
+            "enroll_token_revoked": _("Enrollment token revoked"),
+            "terminal_retired": _("Terminal retired")}.get(event, event)
 
 
 @bp.context_processor
@@ -67,7 +70,7 @@ def add_user():
     username = request.form.get("username", "").strip()
     try:
         accounts.add_user(get_db(), username, request.form.get("role", ""),
-                          _school_codes(request.form.get("schools", "")), password, actor(), auth.now())
+                          _school_codes(request.form.get("schools", "")), password, auth.actor(), auth.now())
     except AccountError as exc:
         return _users_page(400, error=str(exc))
     return _new_password_page(username, password, 201)
@@ -90,7 +93,7 @@ def change_access(user_id: int):
     _row, user = _user_or_404(user_id)
     try:
         accounts.set_access(get_db(), user, request.form.get("role", ""),
-                            _school_codes(request.form.get("schools", "")), actor(), auth.now())
+                            _school_codes(request.form.get("schools", "")), auth.actor(), auth.now())
     except AccountError as exc:
         return _user_page(user_id, 400, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)
@@ -101,7 +104,7 @@ def change_access(user_id: int):
 def reset_password(user_id: int):
     _row, user = _user_or_404(user_id)
     password = passwords.generate_password()
-    accounts.set_password(get_db(), user, password, actor(), auth.now())
+    accounts.set_password(get_db(), user, password, auth.actor(), auth.now())
     return _new_password_page(user.username, password, 200)
 
 
@@ -110,7 +113,7 @@ def reset_password(user_id: int):
 def set_disabled(user_id: int, action: str):
     row, _user = _user_or_404(user_id)
     try:
-        accounts.set_disabled(get_db(), row["username"], action == "disable", actor(), auth.now())
+        accounts.set_disabled(get_db(), row["username"], action == "disable", auth.actor(), auth.now())
     except AccountError as exc:
         return _user_page(user_id, 400, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)
@@ -121,7 +124,7 @@ def set_disabled(user_id: int, action: str):
 def revoke_token(user_id: int, token_id: int):
     _row, user = _user_or_404(user_id)
     try:
-        accounts.revoke_token(get_db(), token_id, actor(), auth.now(), owner=user)
+        accounts.revoke_token(get_db(), token_id, auth.actor(), auth.now(), owner=user)
     except AccountError as exc:
         return _user_page(user_id, 404, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)

@@ -3,17 +3,18 @@ from datetime import timedelta
 
 
 from eduops import db as dbmod
+from eduops.audit import COMMAND_LINE
 from eduops.clock import utcnow
 from eduops.fleet import tokens
 from tests.fleet_kit import Agent, build_county, create_token, eduops, query
 
 
 
-def token_made_at(db_path, now, **kw) -> str:
+def token_made_at(db_path, now, expires_in) -> str:
     """A token made at another time, straight through the storage layer (the clock is injected)."""
     database = dbmod.connect(db_path)
     try:
-        return tokens.create_token(database, "S1", now, **kw).secret
+        return tokens.create_token(database, "S1", now, expires_in, None, COMMAND_LINE).secret
     finally:
         database.conn.close()
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from eduops.app import create_app
+from eduops.audit import COMMAND_LINE
 from eduops.fleet import store, tokens
 from tests.fleet_kit import build_county, iso, report_body
 
@@ -14,7 +15,7 @@ SECRET = re.compile(r"et_[A-Za-z0-9_-]{43}")
 
 
 def enroll(client, school: str, room: str, hostname: str, machine_id: str, database) -> tuple[str, str]:
-    secret = tokens.create_token(database, school, NOW, timedelta(days=1)).secret
+    secret = tokens.create_token(database, school, NOW, timedelta(days=1), None, COMMAND_LINE).secret
     answer = client.post("/api/v1/enroll", json={
         "token": secret, "room": room, "instance_id": str(uuid.uuid4()), "agent_version": "0.1.0",
         "hardware": {"hostname": hostname, "machine_id": machine_id, "macs": [], "display_serials": []}})
@@ -124,7 +125,7 @@ def test_it_staff_create_a_token_and_see_the_enroll_command_once(world, fresh_db
 def test_it_staff_may_not_touch_another_schools_tokens(world, fresh_db):
     sign_in, _ids = world
     staff = sign_in("it_staff", "S1")
-    theirs = tokens.create_token(fresh_db, "S2", NOW, timedelta(days=1))
+    theirs = tokens.create_token(fresh_db, "S2", NOW, timedelta(days=1), None, COMMAND_LINE)
     assert staff.post("/fleet/tokens", data={"school": "S2", "days": "3"}).status_code == 403
     assert staff.post(f"/fleet/tokens/{theirs.id}/revoke").status_code == 403
     assert staff.post(f"/fleet/tokens/{theirs.id}/rotate").status_code == 403
@@ -149,7 +150,7 @@ def test_bad_form_values_are_told_and_nothing_is_made(world, fresh_db):
 def test_it_staff_revoke_and_rotate_their_schools_token(world, fresh_db):
     sign_in, _ids = world
     staff = sign_in("it_staff", "S1")
-    first, second = (tokens.create_token(fresh_db, "S1", NOW, timedelta(days=2)) for _ in range(2))
+    first, second = (tokens.create_token(fresh_db, "S1", NOW, timedelta(days=2), None, COMMAND_LINE) for _ in range(2))
     rotated = staff.post(f"/fleet/tokens/{first.id}/rotate")
     assert rotated.status_code == 201
     secret = SECRET.search(rotated.text).group(0)
@@ -164,3 +165,23 @@ def test_it_staff_revoke_and_rotate_their_schools_token(world, fresh_db):
     again = staff.post(f"/fleet/tokens/{second.id}/rotate")
     assert again.status_code == 400 and f"令牌 {second.id} 已吊销或已过期" in again.text
     assert "已吊销" in staff.get("/fleet/tokens").text
+
+
+def test_token_and_retirement_actions_are_in_the_audit_log_with_who_did_them(world, fresh_db):
+    from eduops import audit
+
+    sign_in, ids = world
+    staff = sign_in("it_staff", "S1")
+    made = staff.post("/fleet/tokens", data={"school": "S1", "days": "3"})
+    assert made.status_code == 201
+    token_id = tokens.list_tokens(fresh_db, ["S1"])[0]["id"]
+    assert staff.post(f"/fleet/tokens/{token_id}/rotate").status_code == 201
+    assert staff.post(f"/fleet/tokens/{token_id}/revoke").status_code == 303
+    assert staff.post(f"/fleet/terminals/{ids['clone']}/retire").status_code == 303
+    events = {}
+    for e in audit.search(fresh_db):  # newest first: the fixture's own tokens came from the command line
+        events.setdefault(e["event"], e)
+    username = fresh_db.execute("SELECT username FROM users WHERE role = 'it_staff'").fetchone()[0]
+    for event in ("enroll_token_created", "enroll_token_rotated", "enroll_token_revoked", "terminal_retired"):
+        assert events[event]["actor"] == username and events[event]["subject"] == "S1", event
+    assert SECRET.search(str(list(audit.search(fresh_db)))) is None  # no token secret in the log

@@ -132,7 +132,7 @@ def test_long_silent_terminals_are_proposed_and_retired_only_when_staff_confirm(
     retired = eduops("terminals", "retire", agent_id, "--db", str(db_path))
     assert retired.returncode == 0 and f"{agent_id} retired" in retired.stdout
     assert query(db_path, "SELECT state, key_hash, retired_at IS NOT NULL FROM agents") == [("retired", None, 1)]
-    assert "retired by the command line" in eduops("terminals", "show", agent_id, "--db", str(db_path)).stdout
+    assert "retired by command line" in eduops("terminals", "show", agent_id, "--db", str(db_path)).stdout
     sweep(db_path, last + timedelta(days=90), ALWAYS_CLASS)
     assert state(db_path) == "retired"
     assert always_class.send().status_code == 401

@@ -8,7 +8,9 @@ from typing import Any
 
 import sqlite_utils
 
+from eduops import audit
 from eduops import db as dbmod
+from eduops.audit import Actor
 from eduops.clock import to_iso
 from eduops.errors import ApiError
 from eduops.fleet import tokens
@@ -163,7 +165,7 @@ def move_agent(db: sqlite_utils.Database, agent_id: str, room_code: str) -> None
     db.execute("UPDATE agents SET room_code = ?, terminal_code = ? WHERE id = ?", [room_code, terminal, agent_id])
 
 
-def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, by: str) -> dict[str, Any]:
+def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, actor: Actor) -> dict[str, Any]:
     """A person confirms a terminal is gone: state retired, key revoked. Raises LookupError if unknown."""
     at = to_iso(now)
     with dbmod.write(db):
@@ -173,5 +175,7 @@ def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, by: str) -> 
         if row[0] != "retired":
             db.execute("UPDATE agents SET state = 'retired', state_since = ?, retired_at = ?, key_hash = NULL, "
                        "retire_proposed_at = NULL WHERE id = ?", [at, at, agent_id])
+            by = actor.username or actor.address
             _record_state(db, agent_id, row[0], "retired", at, f"retired by {by}")
+            audit.add_event(db, now, "terminal_retired", actor, row[1], f"agent {agent_id}")
     return {"id": agent_id, "school_code": row[1], "state": "retired", "was": row[0]}

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import click
 
 from eduops import jobs as hubjobs
+from eduops.audit import COMMAND_LINE
 from eduops.clock import from_iso, local_text, parse_duration, utcnow
 from eduops.config import Config
 from eduops.fleet import agents, commands, store, tokens
@@ -91,7 +92,7 @@ def create(config: Config, database, school: str, expires_in: timedelta | None, 
     """
     try:
         new = tokens.create_token(database, school, utcnow(), expires_in or timedelta(days=config.enroll_token_days),
-                                  uses)
+                                  uses, COMMAND_LINE)
     except tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from None
     _print_new(new, config)
@@ -124,7 +125,7 @@ def revoke(config: Config, database, token_id: int) -> None:
     Example: eduops enroll-token revoke 12
     """
     try:
-        tokens.revoke_token(database, token_id, utcnow())
+        tokens.revoke_token(database, token_id, utcnow(), COMMAND_LINE)
     except tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"token {token_id} revoked")
@@ -141,7 +142,7 @@ def rotate(config: Config, database, token_id: int, expires_in: timedelta | None
     """
     try:
         new = tokens.rotate_token(database, token_id, utcnow(),
-                                  expires_in or timedelta(days=config.enroll_token_days))
+                                  expires_in or timedelta(days=config.enroll_token_days), COMMAND_LINE)
     except tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from None
     _print_new(new, config)
@@ -214,7 +215,7 @@ def retire(config: Config, database, agent_id: str) -> None:
     Example: eduops terminals retire ag_0123456789abcdef
     """
     try:
-        done = agents.retire(database, agent_id, utcnow(), by="the command line")
+        done = agents.retire(database, agent_id, utcnow(), COMMAND_LINE)
     except LookupError as exc:
         raise click.ClickException(f"{exc}; see `eduops terminals list`") from None
     click.echo(f"{agent_id} retired" if done["was"] != "retired" else f"{agent_id} was already retired")

@@ -101,7 +101,7 @@ def retire_terminal(agent_id: str):
     if found is None:
         raise ApiError(404, "not_found", _("There is no terminal %(id)s.", id=agent_id))
     require_school(current_user(), found["school_code"])
-    agents.retire(get_db(), agent_id, auth.now(), by=current_user().username)
+    agents.retire(get_db(), agent_id, auth.now(), auth.actor())
     log.info("%s retired terminal %s of %s", current_user().username, agent_id, found["school_code"])
     return redirect(url_for(".terminals", school=found["school_code"], done=agent_id), 303)
 
@@ -142,7 +142,7 @@ def create_token():
             raise tokens.TokenError(_("Choose the school the token is for."))
         days = _int_field("days", 1, 365, _("Days valid"), hub_config().enroll_token_days)
         uses = _int_field("max_uses", 1, MAX_USES, _("Most enrollments"))
-        new = tokens.create_token(get_db(), school, auth.now(), timedelta(days=days), uses)
+        new = tokens.create_token(get_db(), school, auth.now(), timedelta(days=days), uses, auth.actor())
     except tokens.TokenError as exc:
         return _tokens_page(400, error=str(exc))
     log.info("%s created enrollment token %d for %s", current_user().username, new.id, school)
@@ -161,7 +161,7 @@ def _token_in_scope(token_id: int) -> str:
 @require("it_staff")
 def revoke_token(token_id: int):
     school = _token_in_scope(token_id)
-    tokens.revoke_token(get_db(), token_id, auth.now())
+    tokens.revoke_token(get_db(), token_id, auth.now(), auth.actor())
     log.info("%s revoked enrollment token %d of %s", current_user().username, token_id, school)
     return redirect(url_for(".token_list", done="revoked"), 303)
 
@@ -171,7 +171,8 @@ def revoke_token(token_id: int):
 def rotate_token(token_id: int):
     school = _token_in_scope(token_id)
     try:
-        new = tokens.rotate_token(get_db(), token_id, auth.now(), timedelta(days=hub_config().enroll_token_days))
+        new = tokens.rotate_token(get_db(), token_id, auth.now(), timedelta(days=hub_config().enroll_token_days),
+                                 auth.actor())
     except tokens.TokenError:
         return _tokens_page(400, error=_("Token %(id)d is revoked or expired; create a new one instead.",
                                          id=token_id))

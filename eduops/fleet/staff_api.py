@@ -26,6 +26,7 @@ class Access(Protocol):
     def current_user(self) -> Any: ...
     def school_scope(self, user: Any) -> frozenset[str] | None: ...
     def require_school(self, user: Any, school_code: str) -> None: ...
+    def actor(self) -> Any: ...
 
 
 class Terminal(Model):
@@ -110,7 +111,7 @@ def blueprint(access: Access) -> Blueprint:
     @access.require("it_staff")
     def retire_terminal(agent_id: str) -> Response:
         agent_in_scope(agent_id)
-        return jsonify(agents.retire(get_db(), agent_id, hub_now(), by=access.current_user().username))
+        return jsonify(agents.retire(get_db(), agent_id, hub_now(), access.actor()))
 
     @bp.post("/<agent_id>/commands")
     @openapi.operation("Queue a command for a terminal's agent", body=CommandRequest,

@@ -15,7 +15,9 @@ from typing import Any, Collection
 
 import sqlite_utils
 
+from eduops import audit
 from eduops import db as dbmod
+from eduops.audit import Actor
 from eduops.clock import to_iso
 from eduops.errors import ApiError
 
@@ -52,15 +54,18 @@ def _insert(db: sqlite_utils.Database, school_code: str, now: datetime, expires_
 
 
 def create_token(db: sqlite_utils.Database, school_code: str, now: datetime, expires_in: timedelta,
-                 max_uses: int | None = None) -> NewToken:
+                 max_uses: int | None, actor: Actor) -> NewToken:
     """A new token for one school; its secret is in the result and nowhere else."""
     with dbmod.write(db):
         if not db.execute("SELECT 1 FROM schools WHERE code = ?", [school_code]).fetchone():
             raise TokenError(f"unknown school {school_code!r}; use a school code from the inventory")
-        return _insert(db, school_code, now, expires_in, max_uses)
+        new = _insert(db, school_code, now, expires_in, max_uses)
+        audit.add_event(db, now, "enroll_token_created", actor, school_code, f"token {new.id}")
+        return new
 
 
-def rotate_token(db: sqlite_utils.Database, token_id: int, now: datetime, expires_in: timedelta) -> NewToken:
+def rotate_token(db: sqlite_utils.Database, token_id: int, now: datetime, expires_in: timedelta,
+                 actor: Actor) -> NewToken:
     """A new token replacing ``token_id`` (same school and use limit); the old one lasts until it expires."""
     with dbmod.write(db):
         old = db.execute("SELECT school_code, expires_at, max_uses, revoked_at FROM enrollment_tokens "
@@ -71,17 +76,20 @@ def rotate_token(db: sqlite_utils.Database, token_id: int, now: datetime, expire
             raise TokenError(f"token {token_id} is revoked or expired; create a new one instead")
         new = _insert(db, old[0], now, expires_in, old[2])
         db.execute("UPDATE enrollment_tokens SET replaced_by = ? WHERE id = ?", [new.id, token_id])
+        audit.add_event(db, now, "enroll_token_rotated", actor, old[0], f"token {token_id} replaced by {new.id}")
         return new
 
 
-def revoke_token(db: sqlite_utils.Database, token_id: int, now: datetime) -> None:
+def revoke_token(db: sqlite_utils.Database, token_id: int, now: datetime, actor: Actor) -> None:
     """Stop a token at once (agents enrolled with it keep their keys)."""
     with dbmod.write(db):
-        found = db.execute("SELECT revoked_at FROM enrollment_tokens WHERE id = ?", [token_id]).fetchone()
+        found = db.execute("SELECT revoked_at, school_code FROM enrollment_tokens WHERE id = ?",
+                           [token_id]).fetchone()
         if found is None:
             raise TokenError(f"no enrollment token number {token_id}")
         if found[0] is None:
             db.execute("UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ?", [to_iso(now), token_id])
+            audit.add_event(db, now, "enroll_token_revoked", actor, found[1], f"token {token_id}")
 
 
 def list_tokens(db: sqlite_utils.Database, schools: Collection[str] | None = None) -> list[dict[str, Any]]:
