@@ -212,8 +212,8 @@ class Swarm:
             log.exception("demo swarm failed to start")
             return
         log.info("demo swarm: %d simulated agents reporting to %s", len(agents), self.hub_url)
-        due = [(time.monotonic() + agent.start_delay(), n) for n, (_room, agent) in enumerate(agents)
-               if not _room.silent]
+        due = [(time.monotonic() + agent.start_delay(), n) for n, (room, agent) in enumerate(agents)
+               if not room.silent]
         heapq.heapify(due)
         lock = threading.Lock()
         installing = set(range(len(agents)))  # on while IT staff install the agent, whatever the hour
