@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from eduops import __version__, county
-from eduops.clock import from_iso
+from eduops.clock import from_iso, utcnow
 from eduops.coverage import figures, gaps, report
 from eduops.fleet import store
 from eduops.jobs import hub_jobs
@@ -152,7 +152,7 @@ class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
     def __init__(self, config: Config, sections: list[tuple[str, Section]],
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = utcnow):
         self.config = config
         self.sections = sections
         self.clock = clock

@@ -11,7 +11,7 @@ from eduops import config as configmod
 from eduops import db as dbmod
 from eduops import openapi
 from eduops.app import create_app
-from eduops.clock import to_iso
+from eduops.clock import local_day, to_iso
 from eduops.coverage import gaps, report, snapshots, storage
 from tests import coverage_county
 from tests.accounts_helpers import create_user
@@ -93,7 +93,7 @@ def served(tmp_path_factory):
     today = snapshots.take_daily_snapshot(database, now, config)
     yesterday = now - timedelta(days=1)
     counts = report.load(database, config, yesterday, None).totals[("county", "")]
-    storage.store_snapshot(database, snapshots.local_day(yesterday, config.timezone), to_iso(yesterday),
+    storage.store_snapshot(database, local_day(yesterday, config.timezone), to_iso(yesterday),
                            {("county", ""): counts})
     database.conn.close()
     assert today["nodes"] > 1

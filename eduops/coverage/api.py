@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
 
+from eduops.clock import local_day
 from eduops import openapi
 from eduops.coverage import gaps, schemas, snapshots, web
 from eduops.ctx import get_db, hub_config
@@ -88,5 +89,5 @@ def disagreement_list() -> Response:
 @web.guard
 def trend() -> Response:
     asked = web.query(schemas.TrendQuery, request.args)
-    today = snapshots.local_day(web.now(), hub_config().timezone)
+    today = local_day(web.now(), hub_config().timezone)
     return jsonify(snapshots.trend(get_db(), web.county_report(), asked.level, asked.code, asked.days, today))

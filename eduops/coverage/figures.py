@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
+
+from eduops.clock import local_day, to_iso
 
 CLASS_MEASURES = ("class_terminal", "class_wired", "class_wireless")
 SCHOOL_MEASURES = ("school_wired", "school_wireless")
@@ -33,9 +34,7 @@ class Window:
 
 def observation_window(now: datetime, days: int, tz: str) -> Window:
     start = now.astimezone(timezone.utc) - timedelta(days=days)
-    return Window(since=start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                  first_day=start.astimezone(ZoneInfo(tz)).date().isoformat(),
-                  last_day=now.astimezone(ZoneInfo(tz)).date().isoformat())
+    return Window(since=to_iso(start), first_day=local_day(start, tz), last_day=local_day(now, tz))
 
 
 # Schools, rooms, classes and sightings are named tuples: a county has thousands of each,

@@ -6,7 +6,8 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import format_datetime
 
-from eduops.coverage import export, gaps, labels, schemas, snapshots, web
+from eduops.clock import local_day
+from eduops.coverage import export, gaps, labels, schemas, web
 from eduops.ctx import hub_config
 from eduops.errors import ApiError
 
@@ -98,7 +99,7 @@ def gap_export(fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise ApiError(404, "not_found", "The gap list is exported as gaps.xlsx or gaps.csv.")
     rep, _chosen, selected = web.selected_gaps(web.query(schemas.GapQuery, request.args))
-    day = snapshots.local_day(web.now(), hub_config().timezone)
+    day = local_day(web.now(), hub_config().timezone)
     body, mimetype = (export.to_xlsx(selected, rep),
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") if fmt == "xlsx" \
         else (export.to_csv(selected, rep), "text/csv")

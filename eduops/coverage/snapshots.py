@@ -7,25 +7,21 @@ rows, so the day's last run wins and a day never holds two snapshots.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from eduops.clock import local_day, to_iso
 from eduops.config import Config
 from eduops.coverage import figures, report, storage
-
-
-def local_day(now: datetime, tz: str) -> str:
-    return now.astimezone(ZoneInfo(tz)).date().isoformat()
 
 
 def take_daily_snapshot(db: sqlite_utils.Database, now: datetime, config: Config) -> dict[str, Any]:
     """Record the county-local day's figures of the county and of every area, township and school."""
     totals = report.load(db, config, now, None).totals
     day = local_day(now, config.timezone)
-    storage.store_snapshot(db, day, now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), totals)
+    storage.store_snapshot(db, day, to_iso(now), totals)
     return {"day": day, "nodes": len(totals), "classes": totals[("county", "")]["classes"]}
 
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from eduops import openapi
-from eduops.auth import current_user, require, require_school, school_scope
+from eduops.auth import current_user, now, require, require_school, school_scope  # now: the hub's clock
 from eduops.coverage import report, schemas, storage
 from eduops.coverage.gaps import Disagreement, Gap, GapFilter
 from eduops.ctx import get_db, hub_config
@@ -24,10 +23,6 @@ guard = require("viewer", "it_staff", "teacher")
 def scope() -> storage.Scope:
     """The schools the signed-in user may see; None is the whole county (guard has signed them in)."""
     return school_scope(current_user())
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def county_report() -> report.CoverageReport:
