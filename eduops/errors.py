@@ -18,6 +18,39 @@ class ApiError(Exception):
         self.status, self.error, self.message, self.extra = status, error, message, extra
 
 
+class DomainError(Exception):
+    """A refusal by meaning, raised by storage and rules; the edges (API, pages, CLI) translate it.
+
+    ``message`` is a sentence a person can act on; ``details`` go into the JSON answer as they are
+    (a booking conflict lists its conflicts and suggested slots there).
+    """
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any):
+        super().__init__(message)
+        self.message, self.details = message, details
+        if code:
+            self.code = code
+
+
+class Invalid(DomainError):
+    status, code = 400, "invalid"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
 # Short codes for the HTTP errors Flask and Werkzeug raise themselves.
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
@@ -39,6 +72,10 @@ def init_app(app: Flask) -> None:
         if "retry_after" in exc.extra:
             headers["Retry-After"] = str(int(exc.extra["retry_after"]))
         return _answer(exc.status, exc.error, exc.message, exc.extra, headers)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return _answer(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
