@@ -1,4 +1,6 @@
 """`eduops-agent` as a real process: once, enroll, status, run; plus help and configuration errors."""
+from __future__ import annotations
+
 import json
 import os
 import signal
