@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eduops-agent", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="EduOps classroom agent: reports this terminal's health to the county hub.",
-        epilog="Examples:\n" + "\n".join(f"  {example}" for _, example, _ in COMMANDS.values()))
+        epilog="Examples:\n" + "\n".join(f"  {example}" for _summary, example, _keys in COMMANDS.values()))
     parser.add_argument("--version", action="version", version=f"eduops-agent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, example, keys) in COMMANDS.items():

@@ -112,7 +112,7 @@ class Agent:
         reported, dropped = False, 0
         if self._report_due is None or now >= self._report_due:
             body = self.probes.collect(now, enrollment.hub_url if enrollment else None)
-            _, dropped = self.spool.add(make_report(body, now))
+            dropped = self.spool.add(make_report(body, now))[1]
             if dropped:
                 log.warning(_("spool full: dropped the %d oldest report(s)"), dropped)
             reported = True

@@ -221,7 +221,7 @@ def test_the_first_delivery_and_each_recovery_are_logged_once(make_agent, canned
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivering")]
     assert len(said) == 2, said
     assert said[0].startswith(f"delivering: the hub at {canned_hub.url} acknowledged 1 report(s)")
-    assert said[1].startswith("delivering again after 2 failed attempt(s): 3 report(s)")
+    assert said[1].startswith("delivering again after 2 failed attempt(s): 1 report(s) from the spool")
 
 
 def test_the_agent_speaks_chinese_on_a_chinese_system(make_agent, canned_hub, caplog):
