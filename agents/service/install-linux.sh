@@ -6,7 +6,8 @@
 # the user eduops-agent and its state directory; /etc/eduops-agent/agent.toml (kept if present);
 # enrollment when --hub, --token and --room are given (an unreachable hub does not stop the
 # install: the agent keeps its reports until it is enrolled); the systemd service, started.
-# Options: --python PATH (default: python3), --uninstall (keeps the state directory). See agent.md.
+# Options: --python PATH (default: python3), --uninstall (keeps the state directory). Run again
+# from a newer bundle to upgrade (no --hub/--token/--room needed). See agent.md.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,8 +66,8 @@ install -d -o eduops-agent -g eduops-agent -m 0700 /var/lib/eduops-agent
 install -d -m 0755 /etc/eduops-agent
 [ -f /etc/eduops-agent/agent.toml ] || install -m 0644 "$here/agent.example.toml" /etc/eduops-agent/agent.toml
 
-# 3. Enrollment. Exit code 75: the hub cannot be reached now; the service enrolls nothing by
-#    itself, but keeps every report until `eduops-agent enroll` is run again.
+# 3. Enrollment. Exit code 75 means the hub cannot be reached now: the service is installed anyway
+#    and keeps every report until the same enroll command is run again.
 if [ -n "$hub$token$room" ]; then
     if [ -z "$hub" ] || [ -z "$token" ] || [ -z "$room" ]; then
         echo "Enrollment needs all of --hub, --token and --room." >&2
@@ -85,6 +86,7 @@ fi
 # 4. The service.
 install -m 0644 "$here/eduops-agent.service" /etc/systemd/system/eduops-agent.service
 systemctl daemon-reload
-systemctl enable --now eduops-agent
+systemctl enable eduops-agent
+systemctl restart eduops-agent  # restart, not start: after an upgrade the new program must run
 echo "Installed. Log: journalctl -u eduops-agent -f"
 eduops-agent status --config /etc/eduops-agent/agent.toml || true

@@ -127,7 +127,9 @@ if (-not $Python) {
 }
 Write-Host "Python: $Python"
 
-# 2. The program, in its own virtual environment, from the bundle's wheels only.
+# 2. The program, in its own virtual environment, from the bundle's wheels only. An upgrade stops
+#    the running agent first: Windows cannot replace a program file in use.
+Stop-ScheduledTask -TaskName $TaskName -ErrorAction SilentlyContinue
 $venvPython = Join-Path $InstallDir "venv\Scripts\python.exe"
 if (-not (Test-Path $venvPython)) { Invoke-Checked "Creating the virtual environment" { & $Python -m venv (Join-Path $InstallDir "venv") } }
 Invoke-Checked "Installing the agent" { & $venvPython -m pip install --quiet --disable-pip-version-check --no-index --find-links $Wheels --upgrade eduops-agent }
