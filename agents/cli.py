@@ -108,7 +108,16 @@ def enroll(args: argparse.Namespace, settings: config.Settings) -> int:
                                    hub_url=args.hub, token=args.token, room=args.room,
                                    hardware=hardware, os_name=probes.os_name(), now=utc_now())
     if answer.outcome is not Outcome.OK:
-        print(_("enrollment failed: {reason}").format(reason=answer.message), file=sys.stderr)
+        closest = answer.data.get("closest") if answer.error == "unknown_room" else None
+        if isinstance(closest, list) and closest:
+            # Said by the agent rather than quoted from the hub, so that it is in the installer's language.
+            reason = _("room {room} is not in the inventory of school {school}; its closest room codes are "
+                       "{codes} (the hub's 注册令牌 page, Enrollment tokens, lists every room of the school with "
+                       "its command)").format(room=args.room, school=answer.data.get("school"),
+                                              codes=", ".join(map(str, closest)))
+        else:
+            reason = answer.message
+        print(_("enrollment failed: {reason}").format(reason=reason), file=sys.stderr)
         if answer.status == 404:
             print(not_the_hub(args.hub), file=sys.stderr)
         return 75 if answer.outcome is Outcome.RETRY else 1

@@ -105,6 +105,20 @@ def test_enroll_speaks_chinese_on_a_chinese_locale(tmp_path, canned_hub):
     assert "Enrolled:     yes, ag_1 in room R-1" in english.stdout
 
 
+def test_a_wrong_room_code_is_answered_with_the_schools_closest_codes_in_the_installers_language(tmp_path,
+                                                                                                  canned_hub):
+    refused = Canned(400, {"error": "unknown_room", "message": "Room 015教室 is not in the inventory.",
+                           "school": "S1", "closest": ["S1-R1", "S1-R2"]})
+    canned_hub.then(refused, refused)
+    english = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "015教室", "--state-dir", str(tmp_path))
+    assert english.returncode == 1
+    assert ("enrollment failed: room 015教室 is not in the inventory of school S1; its closest room codes are "
+            "S1-R1, S1-R2") in english.stderr
+    chinese = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "015教室", "--state-dir", str(tmp_path),
+                    env={"LANG": "zh_CN.UTF-8"})
+    assert "注册失败：教室 015教室 不在学校 S1 的资产清单里；该校最接近的教室编码是 S1-R1, S1-R2" in chinese.stderr
+
+
 @pytest.mark.parametrize("path, says", [
     ("/fleet/tokens", "{hub}/fleet/tokens is a page of the hub, not its base address: try --hub {hub}"),
     ("", "no EduOps hub answers at {hub}: check the address and port")])
