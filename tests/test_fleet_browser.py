@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.accounts_helpers import create_user
-from tests.fleet_kit import build_county
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user
+from tests.support.fleet_kit import build_county
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "fleet"
 

@@ -2,11 +2,15 @@
 from datetime import timedelta
 
 
+import pytest
+
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
 from eduops.clock import utcnow
 from eduops.fleet import tokens
-from tests.fleet_kit import Agent, build_county, create_token, eduops, query
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops, query
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 

@@ -8,7 +8,8 @@ import pytest
 from eduops.app import create_app
 from eduops.audit import COMMAND_LINE
 from eduops.fleet import store, tokens
-from tests.fleet_kit import build_county, iso, report_body
+from tests.support.clock import Clock
+from tests.support.fleet_kit import build_county, iso, report_body
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Huize, in class hours
 SECRET = re.compile(r"et_[A-Za-z0-9_-]{43}")
@@ -28,8 +29,7 @@ def world(db_path, hub_config, fresh_db, make_user, login):
     """S1: agent ``wired`` (reporting, clock 5 minutes slow) and ``clone`` (same machine id, proposed for
     retirement); S2: agent ``other``. ``sign_in(role, *schools)`` gives a signed-in client."""
     build_county(db_path)
-    app = create_app(hub_config)
-    app.config["EDUOPS_CLOCK"] = lambda: NOW
+    app = create_app(hub_config, Clock(NOW))
     client = app.test_client()
     ids = {}
     ids["wired"], key = enroll(client, "S1", "S1-R1", "HZ-1", "m-1", fresh_db)

@@ -14,8 +14,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from eduops import auth
-from eduops.account_pages import local_time
+from eduops import auth, ctx
+from eduops.i18n import local_time
 from eduops.auth import current_user, require, require_school, school_scope
 from eduops.clock import from_iso
 from eduops.ctx import get_db, hub_config
@@ -42,7 +42,7 @@ def token_status_name(status: str) -> str:
 
 def ago(iso: str | None) -> str:
     """How long before now a stored UTC time was, in the page's language ("5 minutes ago")."""
-    return format_timedelta(from_iso(iso) - auth.now(), add_direction=True) if iso else ""
+    return format_timedelta(from_iso(iso) - ctx.now(), add_direction=True) if iso else ""
 
 
 @bp.context_processor
@@ -101,13 +101,13 @@ def retire_terminal(agent_id: str):
     if found is None:
         raise ApiError(404, "not_found", _("There is no terminal %(id)s.", id=agent_id))
     require_school(current_user(), found["school_code"])
-    agents.retire(get_db(), agent_id, auth.now(), auth.actor())
+    agents.retire(get_db(), agent_id, ctx.now(), auth.actor())
     log.info("%s retired terminal %s of %s", current_user().username, agent_id, found["school_code"])
     return redirect(url_for(".terminals", school=found["school_code"], done=agent_id), 303)
 
 
 def _tokens_page(status: int = 200, **extra: Any):
-    now = auth.now()
+    now = ctx.now()
     found = tokens.list_tokens(get_db(), school_scope(current_user()))
     for t in found:
         t["status"] = tokens.token_status(t, now)
@@ -142,7 +142,7 @@ def create_token():
             raise tokens.TokenError(_("Choose the school the token is for."))
         days = _int_field("days", 1, 365, _("Days valid"), hub_config().enroll_token_days)
         uses = _int_field("max_uses", 1, MAX_USES, _("Most enrollments"))
-        new = tokens.create_token(get_db(), school, auth.now(), timedelta(days=days), uses, auth.actor())
+        new = tokens.create_token(get_db(), school, ctx.now(), timedelta(days=days), uses, auth.actor())
     except tokens.TokenError as exc:
         return _tokens_page(400, error=str(exc))
     log.info("%s created enrollment token %d for %s", current_user().username, new.id, school)
@@ -161,7 +161,7 @@ def _token_in_scope(token_id: int) -> str:
 @require("it_staff")
 def revoke_token(token_id: int):
     school = _token_in_scope(token_id)
-    tokens.revoke_token(get_db(), token_id, auth.now(), auth.actor())
+    tokens.revoke_token(get_db(), token_id, ctx.now(), auth.actor())
     log.info("%s revoked enrollment token %d of %s", current_user().username, token_id, school)
     return redirect(url_for(".token_list", done="revoked"), 303)
 
@@ -171,7 +171,7 @@ def revoke_token(token_id: int):
 def rotate_token(token_id: int):
     school = _token_in_scope(token_id)
     try:
-        new = tokens.rotate_token(get_db(), token_id, auth.now(), timedelta(days=hub_config().enroll_token_days),
+        new = tokens.rotate_token(get_db(), token_id, ctx.now(), timedelta(days=hub_config().enroll_token_days),
                                  auth.actor())
     except tokens.TokenError:
         return _tokens_page(400, error=_("Token %(id)d is revoked or expired; create a new one instead.",

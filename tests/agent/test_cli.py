@@ -20,8 +20,8 @@ from agents.cli import COMMANDS, build_parser, main
 from agents.clock import to_iso, utc_now
 from agents.spool import peek_status
 from agents.state import State
-from tests.agent.cannedhub import Canned
-from tests.agent.reportshape import assert_report
+from tests.support.cannedhub import Canned
+from tests.support.reportshape import assert_report
 
 AGENT = Path(sys.executable).with_name("eduops-agent")  # the installed console script
 

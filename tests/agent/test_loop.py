@@ -17,7 +17,7 @@ from agents.clock import to_iso
 from agents.loop import Agent, backoff, jittered, retry_delay, run
 from agents.spool import Spool
 from agents.state import Enrollment, State
-from tests.agent.cannedhub import CUT, Canned
+from tests.support.cannedhub import CUT, Canned
 
 T0 = datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)
 

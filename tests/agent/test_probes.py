@@ -11,7 +11,7 @@ from agents.probes import reach
 from agents.probes.commands import decode_output, run
 from agents.probes.system import SystemProbes
 from tests.agent.conftest import DATA
-from tests.agent.reportshape import assert_report_body
+from tests.support.reportshape import assert_report_body
 
 LINUX = DATA / "linux"
 WINDOWS = DATA / "windows"
