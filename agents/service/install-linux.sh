@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the EduOps classroom agent on a Linux terminal from the county's offline bundle, as root:
 #   sudo sh install-linux.sh --hub http://10.53.0.5:8080 --token et_3kQ9... --room R-530326-0001-101
-# 在 Linux 终端上从县里的离线安装包安装 EduOps 教室代理（以 root 运行）。
+# 在 Linux 终端上从县里的离线安装包安装 EduOps 教室探针（以 root 运行）。
 # Steps: a virtual environment in /opt/eduops-agent with the agent from ./wheels (no internet);
 # the user eduops-agent and its state directory; /etc/eduops-agent/agent.toml (kept if present);
 # enrollment when --hub, --token and --room are given (an unreachable hub does not stop the

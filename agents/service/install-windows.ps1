@@ -1,7 +1,7 @@
 ﻿<#
 .SYNOPSIS
   Install the EduOps classroom agent on a Windows 10/11 terminal: a start-up task that
-  restarts on failure. 在 Windows 终端上安装 EduOps 教室代理（开机自启、失败自动重启）。
+  restarts on failure. 在 Windows 终端上安装 EduOps 教室探针（开机自启、失败自动重启）。
 
 .DESCRIPTION
   Run from an administrator PowerShell, in the folder of the county's agent bundle

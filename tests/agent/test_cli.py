@@ -99,7 +99,7 @@ def test_enroll_explains_terminal_matching_when_the_hub_cannot_tell_the_terminal
 def test_enroll_speaks_chinese_on_a_chinese_locale(tmp_path, canned_hub):
     done = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "R-1", "--state-dir", str(tmp_path),
                  env={"LANG": "zh_CN.UTF-8"})
-    assert "注册成功，代理编号 ag_1：学校 S530326-0001，教室 R-1。" in done.stdout
+    assert "注册成功，探针编号 ag_1：学校 S530326-0001，教室 R-1。" in done.stdout
     assert "中心页面上显示“未对应”" in done.stdout and "Enrolled" not in done.stdout
     english = agent("status", "--state-dir", str(tmp_path), env={"LANG": "en_US.UTF-8", "LANGUAGE": ""})
     assert "Enrolled:     yes, ag_1 in room R-1" in english.stdout
