@@ -1,6 +1,7 @@
 """Storage of agents: enrollment, the terminal each one is, hardware claimed twice, retirement, listings."""
 from __future__ import annotations
 
+import difflib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,18 @@ def match_terminal(db: sqlite_utils.Database, agent_id: str, room_code: str, nam
     return codes[0] if len(codes) == 1 else None
 
 
+def unknown_room(db: sqlite_utils.Database, school: str, room: str) -> Invalid:
+    """The refusal of a room code the inventory does not know, with the school's closest codes (by code or
+    by name, since people type a room's name, 015教室, as often as its code) for whoever is installing."""
+    rooms = db.execute("SELECT code, name FROM rooms WHERE school_code = ?", [school]).fetchall()
+    by_text = {name: code for code, name in rooms} | {code: code for code, _name in rooms}
+    closest = list(dict.fromkeys(by_text[t] for t in difflib.get_close_matches(room, by_text, n=8, cutoff=0)))[:5]
+    hint = f" Closest room codes of school {school}: {', '.join(closest)}." if closest else ""
+    return Invalid(f"Room {room} is not in the inventory of school {school}.{hint} The hub's Enrollment tokens "
+                   "page lists every room of the school with its enroll command.",
+                   code="unknown_room", school=school, closest=closest)
+
+
 def enroll(db: sqlite_utils.Database, request: EnrollRequest, now: datetime) -> Enrollment:
     """Exchange a token for a new agent key in one transaction; refuse with a precise domain error."""
     at = to_iso(now)
@@ -94,8 +107,7 @@ def enroll(db: sqlite_utils.Database, request: EnrollRequest, now: datetime) -> 
                                              f"{request.hardware.hostname} ({request.instance_id})")
         room = db.execute("SELECT school_code FROM rooms WHERE code = ?", [request.room]).fetchone()
         if room is None:
-            raise Invalid(f"Room {request.room} is not in the inventory; "
-                           "use the room code the school's IT staff gave you.", code="unknown_room")
+            raise unknown_room(db, school, request.room)
         if room[0] != school:
             raise Forbidden(f"This token is for school {school}, but room {request.room} "
                            f"belongs to school {room[0]}; use a token of that school.")

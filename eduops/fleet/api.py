@@ -122,8 +122,7 @@ def reports() -> Response:
     if batch.room and batch.room != identity.room_code:
         school = agents.room_school(get_db(), batch.room)
         if school is None:
-            raise ApiError(400, "unknown_room", f"Room {batch.room} is not in the inventory; "
-                           "set the agent's room to a room code the school's IT staff gave you.")
+            raise agents.unknown_room(get_db(), identity.school_code, batch.room)
         if school != identity.school_code:
             raise ApiError(403, "forbidden", f"Room {batch.room} belongs to school {school}, not to this agent's "
                            f"school {identity.school_code}; enroll with a token of that school to move it there.")

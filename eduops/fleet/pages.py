@@ -47,7 +47,8 @@ def ago(iso: str | None) -> str:
 
 @bp.context_processor
 def helpers() -> dict[str, Any]:
-    return {"state_name": state_name, "token_status_name": token_status_name, "ago": ago, "states": STATES}
+    return {"state_name": state_name, "token_status_name": token_status_name, "ago": ago, "states": STATES,
+            "room_kind_name": room_kind_name}
 
 
 def _schools() -> dict[str, str]:
@@ -106,21 +107,43 @@ def retire_terminal(agent_id: str):
     return redirect(url_for(".terminals", school=found["school_code"], done=agent_id), 303)
 
 
+def room_kind_name(kind: str) -> str:
+    return {"ordinary": _("Ordinary classroom"), "digital": _("Standard digital classroom"),
+            "broadcast": _("Interactive broadcast classroom")}.get(kind, kind)
+
+
+def room_commands(school: str, token: str) -> list[dict[str, Any]]:
+    """The school's rooms, each with the install-and-enroll command of the agent bundle's scripts for
+    Linux and for Windows, as the person installing will paste them (docs/agent.md, sections 3 and 4)."""
+    hub = request.host_url.rstrip("/")
+    rooms = store.school_rooms(get_db(), school)
+    for room in rooms:
+        room["linux"] = f"sudo sh install-linux.sh --hub {hub} --token {token} --room {room['code']}"
+        room["windows"] = (f"powershell -ExecutionPolicy Bypass -File .\\install-windows.ps1 -Hub {hub} "
+                           f"-Token {token} -Room {room['code']}")
+    return rooms
+
+
 def _tokens_page(status: int = 200, **extra: Any):
     now = ctx.now()
     found = tokens.list_tokens(get_db(), school_scope(current_user()))
     for t in found:
         t["status"] = tokens.token_status(t, now)
-    return render_template("fleet/tokens.html", tokens=found, schools=_schools(), form=request.form,
+    schools = _schools()
+    # The county admin has every school: the rooms are shown for the one asked for, IT staff see their own.
+    rooms_school = request.args.get("rooms") or (next(iter(schools)) if len(schools) == 1 else "")
+    if rooms_school:
+        require_school(current_user(), rooms_school)
+    return render_template("fleet/tokens.html", tokens=found, schools=schools, form=request.form,
                            default_days=hub_config().enroll_token_days, done=request.args.get("done"),
-                           **extra), status
+                           rooms_school=rooms_school,
+                           rooms=room_commands(rooms_school, "TOKEN") if rooms_school else [], **extra), status
 
 
 def _secret_page(new: tokens.NewToken, status: int):
-    command = f"eduops-agent enroll --hub {request.host_url.rstrip('/')} --token {new.secret} --room ROOM"
     return render_template(
         "secret.html", title=_("Enrollment token %(id)d for %(school)s", id=new.id, school=new.school_code),
-        secret=new.secret, command=command, back=url_for(".token_list"),
+        secret=new.secret, back=url_for(".token_list"), rooms=room_commands(new.school_code, new.secret),
         note=_("Copy it now: the hub keeps only its hash and cannot show it again. It lasts until %(until)s.",
                until=local_time(new.expires_at))), status
 

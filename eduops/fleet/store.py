@@ -175,3 +175,12 @@ def agent_last_reports(db: sqlite_utils.Database) -> list[tuple[str, str, str, s
     """(agent id, school, room, last report time) of every agent in service."""
     return db.execute("SELECT id, school_code, room_code, last_report_at FROM agents "
                       "WHERE state != 'retired' ORDER BY id").fetchall()
+
+
+def school_rooms(db: sqlite_utils.Database, school_code: str) -> list[dict[str, Any]]:
+    """The rooms of a school in code order, each with its agents not retired and how many are online."""
+    rows = db.execute(
+        "SELECT r.code, r.name, r.kind, count(a.id), count(CASE WHEN a.state = 'online' THEN 1 END) "
+        "FROM rooms r LEFT JOIN agents a ON a.room_code = r.code AND a.state != 'retired' "
+        "WHERE r.school_code = ? GROUP BY r.code ORDER BY r.code", [school_code]).fetchall()
+    return [{"code": r[0], "name": r[1], "kind": r[2], "agents": r[3], "online": r[4]} for r in rows]

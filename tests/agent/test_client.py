@@ -1,4 +1,6 @@
 """The hub client against a real HTTP server on 127.0.0.1 serving canned protocol answers."""
+from __future__ import annotations
+
 import json
 import threading
 from datetime import datetime, timedelta, timezone

@@ -1,5 +1,7 @@
 """SystemProbes put together: the Linux path on a recorded file-system root, the Windows path on
 recorded command output, and a machine where every probe fails still yields a whole report."""
+from __future__ import annotations
+
 import socket
 
 import pytest
