@@ -9,8 +9,9 @@ touches storage. Problems are data (a kind and what it is about): the hub puts t
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable, Iterator, Mapping, Protocol
 
@@ -47,8 +48,13 @@ class Claim:
     id: int | None = None
     title: str = ""
 
+    @functools.cached_property
     def rooms(self) -> frozenset[str]:
         return self.receivers | {self.source_room}
+
+    @functools.cached_property
+    def load_of(self) -> dict[Pool, float]:
+        return dict(self.loads)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def stream_loads(source_school: str, live_receiver_schools: Iterable[str], mbps:
     for school in schools:
         load[school_pool(school)] += mbps
     load[COUNTY] = mbps * len(schools)
-    return tuple(sorted(load.items()))
+    return tuple(load.items())
 
 
 def capacities(uplinks: Mapping[str, float], rules: Rules) -> dict[Pool, float]:
@@ -156,27 +162,39 @@ class _Timeline:
         return iter(self.claims[first:last])
 
 
-@dataclass
 class Ledger:
-    """The claims held that a new one could collide with, indexed by room, host and pool."""
-    buffer: timedelta
-    rooms: dict[str, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
-    hosts: dict[int, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
-    pools: dict[Pool, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
+    """The claims held that a new one could collide with. A timeline per room, host or pool is built
+    the first time it is asked for, so a check pays only for the few resources it touches."""
+
+    def __init__(self, buffer: timedelta, claims: Iterable[Claim] = ()):
+        self.buffer = buffer
+        self._claims = list(claims)
+        self._lines: dict[tuple[str, Any], _Timeline] = {}
 
     @classmethod
     def of(cls, claims: Iterable[Claim], buffer: timedelta) -> "Ledger":
-        ledger = cls(buffer)
-        for claim in claims:
-            ledger.add(claim)
-        return ledger
+        return cls(buffer, claims)
+
+    @staticmethod
+    def _holds(claim: Claim, kind: str, key: Any) -> bool:
+        if kind == "room":
+            return key in claim.rooms
+        return claim.host == key if kind == "host" else key in claim.load_of
 
     def add(self, claim: Claim) -> None:
-        for room in claim.rooms():
-            self.rooms[room].add(claim)
-        self.hosts[claim.host].add(claim)
-        for pool, _mbps in claim.loads:
-            self.pools[pool].add(claim)
+        self._claims.append(claim)
+        for (kind, key), line in self._lines.items():
+            if self._holds(claim, kind, key):
+                line.add(claim)
+
+    def line(self, kind: str, key: Any) -> _Timeline:
+        """The claims on one room, host or pool (``kind`` room, host or pool)."""
+        if (kind, key) not in self._lines:
+            line = self._lines[(kind, key)] = _Timeline()
+            for claim in self._claims:
+                if self._holds(claim, kind, key):
+                    line.add(claim)
+        return self._lines[(kind, key)]
 
 
 def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
@@ -187,17 +205,15 @@ def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
     """
     found = []
     wide_start, wide_end = claim.start - ledger.buffer, claim.end + ledger.buffer
-    for room in sorted(claim.rooms()):
+    for room in sorted(claim.rooms):
         kind = "room_busy" if room == claim.source_room else "receiver_busy"
-        found += [Problem(kind, room, other) for other in _colliding(ledger.rooms.get(room), claim, wide_start, wide_end)]
+        found += [Problem(kind, room, other) for other in _colliding(ledger.line("room", room), claim, wide_start, wide_end)]
     found += [Problem("host_busy", str(claim.host), other)
-              for other in _colliding(ledger.hosts.get(claim.host), claim, wide_start, wide_end)]
+              for other in _colliding(ledger.line("host", claim.host), claim, wide_start, wide_end)]
     return found
 
 
-def _colliding(line: _Timeline | None, claim: Claim, start: datetime, end: datetime) -> list[Claim]:
-    if line is None:
-        return []
+def _colliding(line: _Timeline, claim: Claim, start: datetime, end: datetime) -> list[Claim]:
     return [o for o in line.near(start, end) if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
 
 
@@ -220,8 +236,8 @@ def over_capacity(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float]) 
     """Every pool that could not carry ``claim``'s streams at some instant of it."""
     found = []
     for pool, mbps in claim.loads:
-        held = [(o.start, o.end, dict(o.loads)[pool]) for o in ledger.pools[pool].near(claim.start, claim.end)
-                if o.end > claim.start and (claim.id is None or o.id != claim.id)] if pool in ledger.pools else []
+        held = [(o.start, o.end, o.load_of[pool]) for o in ledger.line("pool", pool).near(claim.start, claim.end)
+                if o.end > claim.start and (claim.id is None or o.id != claim.id)]
         free = capacity.get(pool, 0.0) - peak_load(held, claim.start, claim.end)
         if mbps > free + 1e-9:
             found.append(Problem("county_bandwidth" if pool == COUNTY else "bandwidth", pool[1],
