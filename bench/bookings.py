@@ -104,12 +104,13 @@ def build(path: Path, sessions: int) -> tuple[list[date], dict]:
     return days, {"admin": admin}
 
 
-def ms(samples: list[tuple[float, float]]) -> tuple[float, float, float]:
-    """(wall p50, wall p99, CPU p50) in ms of (wall, CPU) seconds; the CPU median does not count the time
-    other processes on the machine take the cores, so it judges growth."""
-    wall = sorted(w for w, _c in samples)
-    return (statistics.median(wall) * 1000, wall[min(len(wall) - 1, int(len(wall) * 0.99))] * 1000,
-            statistics.median(c for _w, c in samples) * 1000)
+def ms(samples: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(wall p50, wall p99, CPU p50, CPU p99) in ms of (wall, CPU) seconds. CPU time leaves out the time
+    other processes take the cores (the machine is shared), so its median judges growth and its p99
+    shows what the wall p99 would be on a quiet machine."""
+    wall, cpu = sorted(w for w, _c in samples), sorted(c for _w, c in samples)
+    p99 = min(len(wall) - 1, int(len(wall) * 0.99))
+    return (statistics.median(wall) * 1000, wall[p99] * 1000, statistics.median(cpu) * 1000, cpu[p99] * 1000)
 
 
 class timed:
@@ -190,13 +191,14 @@ def main() -> None:
               f"on {os.cpu_count()} cores")
     names = {"book": "book, 10 receivers", "floor": "floor: same rows, no check", "week": "a room's week",
              "host": "a host's week", "feed": "a host's 92 days (feed)"}
-    print(f"\n{'ms':<28}" + "".join(f" | {size:>7}: p50   p99  cpu50" for size in sizes))
+    print(f"\n{'ms':<28}" + "".join(f" | {size:>7}: p50    p99  cpu50  cpu99" for size in sizes))
     for key, name in names.items():
-        print(f"{name:<28}" + "".join(" | {:>12.2f} {:>5.2f} {:>6.2f}".format(*results[size][key]) for size in sizes))
+        print(f"{name:<28}" + "".join(" | {:>12.2f} {:>6.2f} {:>6.2f} {:>6.2f}".format(*results[size][key])
+                                      for size in sizes))
     small, large = results[sizes[0]], results[sizes[-1]]
     growth = {k: large[k][2] / small[k][2] for k in ("book", "week", "host")}
     print(f"\nbooking with 10 receivers, p99 at {sizes[-1]}: {large['book'][1]:.2f} ms (target <= {TARGET_P99_MS} ms; "
-          f"the unchecked write floor's p99 {large['floor'][1]:.2f} ms)")
+          f"CPU p99 {large['book'][3]:.2f} ms; the unchecked write floor's p99 {large['floor'][1]:.2f} ms)")
     print(f"a room's week, p99 at {sizes[-1]}: {large['week'][1]:.2f} ms (target <= {TARGET_WEEK_MS} ms); "
           f"a host's 92-day feed p99 {large['feed'][1]:.2f} ms (target <= {TARGET_WEEK_MS} ms)")
     print(f"growth of the CPU medians from {sizes[0]} to {sizes[-1]}: "

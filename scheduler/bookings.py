@@ -13,7 +13,7 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from scheduler.timetable import Timetable
 
@@ -143,58 +143,46 @@ def _minutes(moment: datetime, midnight: datetime) -> float:
     return (moment - midnight).total_seconds() / 60
 
 
-class _Timeline:
-    """Claims on one resource or pool, sorted by start, for range questions by bisection."""
-
-    def __init__(self) -> None:
-        self.starts: list[datetime] = []
-        self.claims: list[Claim] = []
-
-    def add(self, claim: Claim) -> None:
-        at = bisect.bisect_right(self.starts, claim.start)
-        self.starts.insert(at, claim.start)
-        self.claims.insert(at, claim)
-
-    def near(self, start: datetime, end: datetime) -> Iterator[Claim]:
-        """Claims that start before ``end`` and could still last until after ``start``."""
-        first = bisect.bisect_left(self.starts, start - LONGEST)
-        last = bisect.bisect_left(self.starts, end)
-        return iter(self.claims[first:last])
+def _keys(claim: Claim, kind: str) -> Iterable[Any]:
+    if kind == "room":
+        return claim.rooms
+    return (claim.host,) if kind == "host" else claim.load_of
 
 
 class Ledger:
-    """The claims held that a new one could collide with. A timeline per room, host or pool is built
-    the first time it is asked for, so a check pays only for the few resources it touches."""
+    """The claims held that a new one could collide with, indexed by room, host and pool. Each kind
+    of index is built in one pass the first time it is asked for, so a check pays only for what it uses."""
 
     def __init__(self, buffer: timedelta, claims: Iterable[Claim] = ()):
         self.buffer = buffer
-        self._claims = list(claims)
-        self._lines: dict[tuple[str, Any], _Timeline] = {}
+        self._claims = sorted(claims, key=lambda c: c.start)
+        self._index: dict[str, dict[Any, list[Claim]]] = {}          # kind -> key -> claims by start
+        self._starts: dict[tuple[str, Any], list[datetime]] = {}     # the starts of the lines asked for
 
     @classmethod
     def of(cls, claims: Iterable[Claim], buffer: timedelta) -> "Ledger":
         return cls(buffer, claims)
 
-    @staticmethod
-    def _holds(claim: Claim, kind: str, key: Any) -> bool:
-        if kind == "room":
-            return key in claim.rooms
-        return claim.host == key if kind == "host" else key in claim.load_of
-
     def add(self, claim: Claim) -> None:
-        self._claims.append(claim)
-        for (kind, key), line in self._lines.items():
-            if self._holds(claim, kind, key):
-                line.add(claim)
+        bisect.insort(self._claims, claim, key=lambda c: c.start)
+        for kind, index in self._index.items():
+            for key in _keys(claim, kind):
+                bisect.insort(index.setdefault(key, []), claim, key=lambda c: c.start)
+                self._starts.pop((kind, key), None)
 
-    def line(self, kind: str, key: Any) -> _Timeline:
-        """The claims on one room, host or pool (``kind`` room, host or pool)."""
-        if (kind, key) not in self._lines:
-            line = self._lines[(kind, key)] = _Timeline()
+    def near(self, kind: str, key: Any, start: datetime, end: datetime) -> list[Claim]:
+        """Claims on one room, host or pool that start before ``end`` and could last until after ``start``."""
+        if kind not in self._index:
+            index: dict[Any, list[Claim]] = {}
             for claim in self._claims:
-                if self._holds(claim, kind, key):
-                    line.add(claim)
-        return self._lines[(kind, key)]
+                for k in _keys(claim, kind):
+                    index.setdefault(k, []).append(claim)
+            self._index[kind] = index
+        line = self._index[kind].get(key, [])
+        starts = self._starts.get((kind, key))
+        if starts is None:
+            starts = self._starts[(kind, key)] = [c.start for c in line]
+        return line[bisect.bisect_left(starts, start - LONGEST):bisect.bisect_left(starts, end)]
 
 
 def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
@@ -207,14 +195,15 @@ def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
     wide_start, wide_end = claim.start - ledger.buffer, claim.end + ledger.buffer
     for room in sorted(claim.rooms):
         kind = "room_busy" if room == claim.source_room else "receiver_busy"
-        found += [Problem(kind, room, other) for other in _colliding(ledger.line("room", room), claim, wide_start, wide_end)]
+        found += [Problem(kind, room, other) for other in _colliding(ledger.near("room", room, wide_start, wide_end), claim, wide_start, wide_end)]
     found += [Problem("host_busy", str(claim.host), other)
-              for other in _colliding(ledger.line("host", claim.host), claim, wide_start, wide_end)]
+              for other in _colliding(ledger.near("host", claim.host, wide_start, wide_end), claim, wide_start,
+                                                   wide_end)]
     return found
 
 
-def _colliding(line: _Timeline, claim: Claim, start: datetime, end: datetime) -> list[Claim]:
-    return [o for o in line.near(start, end) if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
+def _colliding(near: list[Claim], claim: Claim, start: datetime, end: datetime) -> list[Claim]:
+    return [o for o in near if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
 
 
 def peak_load(claims: Iterable[tuple[datetime, datetime, float]], start: datetime, end: datetime) -> float:
@@ -236,7 +225,7 @@ def over_capacity(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float]) 
     """Every pool that could not carry ``claim``'s streams at some instant of it."""
     found = []
     for pool, mbps in claim.loads:
-        held = [(o.start, o.end, o.load_of[pool]) for o in ledger.line("pool", pool).near(claim.start, claim.end)
+        held = [(o.start, o.end, o.load_of[pool]) for o in ledger.near("pool", pool, claim.start, claim.end)
                 if o.end > claim.start and (claim.id is None or o.id != claim.id)]
         free = capacity.get(pool, 0.0) - peak_load(held, claim.start, claim.end)
         if mbps > free + 1e-9:

@@ -53,6 +53,6 @@ CREATE TABLE sky_session_receivers (
     live        INTEGER NOT NULL CHECK (live IN (0, 1)),  -- 0: no uplink on record, gets the recording
     starts_at   TEXT NOT NULL,                  -- the session's, so a room's schedule is an index range
     PRIMARY KEY (session_id, room_code)
-);
+) WITHOUT ROWID;  -- stored in session order, so a session's receivers are read in one seek
 CREATE INDEX sky_session_receivers_room ON sky_session_receivers(room_code, starts_at);
 CREATE INDEX sky_session_receivers_school ON sky_session_receivers(school_code, starts_at);
