@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, abort, request
 
 from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
+from eduops.bookings import api as bookings_api
 from eduops.bookings import feeds as bookings_feeds
 from eduops.bookings import pages as bookings_pages
 from eduops.config import Config
@@ -35,6 +36,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(user_admin.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(coverage_pages.bp)
+    app.register_blueprint(bookings_api.bp)
     metrics.init_app(app, config)
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))

@@ -12,10 +12,11 @@ from typing import Any
 
 from eduops import db as dbmod
 from eduops.clock import utcnow
+from eduops.bookings import store as bookings_store
 from eduops.config import Config
 from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.fleet import store
-from scheduler import jobs
+from scheduler import bookings, jobs
 from scheduler.jobs import Job, RetentionPolicy
 from scheduler.service import JobService
 from scheduler.states import StatePolicy
@@ -42,6 +43,12 @@ def hub_jobs(config: Config) -> list[Job]:
             functools.partial(jobs.apply_retention, policy=retention, store=store)),
         # Each run rewrites the county-local day's snapshot; the day's last run stands.
         Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
+        # Every 5 minutes, so an unapproved session frees its slots at most 5 minutes past its deadline.
+        Job("expire_pending", timedelta(minutes=5),
+            functools.partial(bookings.expire_pending, deadline=timedelta(hours=config.approval_deadline_h),
+                              store=bookings_store)),
+        Job("finish_sessions", timedelta(minutes=1),
+            functools.partial(bookings.finish_sessions, store=bookings_store)),
     ]
 
 
