@@ -101,7 +101,7 @@ def test_a_token_opens_only_its_own_feed(app, client, county, make_user, login):
 
     # A feed URL is no sign-in: it opens nothing else.
     token = room_feed.removeprefix("/feeds/").removesuffix(".ics")
-    assert app.test_client().get("/bookings/", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert app.test_client().get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert app.test_client().get("/feeds/feed_guessed.ics").status_code == 404
     assert app.test_client().get("/feeds/" + token[:-1] + ".ics").status_code == 404
 
