@@ -72,7 +72,7 @@ def _book(db, user, rules, now, tz, **fields) -> list[dict[str, Any]]:
     day, start, minutes = fields.pop("day"), fields.pop("start"), fields.pop("minutes")
     starts = datetime.combine(day, time.fromisoformat(start), ZoneInfo(tz))
     req = schemas.BookingRequest(starts_at=starts, ends_at=starts + timedelta(minutes=minutes), **fields)
-    return store.book(db, req, user, DEMO, rules, now)
+    return store.book(db, req, user, DEMO, rules, now)["sessions"]
 
 
 def _weekday_on_or_after(day: date, weekday: int) -> date:

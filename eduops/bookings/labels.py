@@ -20,10 +20,6 @@ def states() -> dict[str, str]:
             "cancelled": _("Cancelled"), "expired": _("Expired unapproved"), "finished": _("Finished")}
 
 
-def room_kinds() -> dict[str, str]:
-    return {"broadcast": _("broadcast room"), "digital": _("digital classroom"), "ordinary": _("classroom")}
-
-
 def weekdays() -> list[tuple[str, str]]:
     return [("mon", _("Mon")), ("tue", _("Tue")), ("wed", _("Wed")), ("thu", _("Thu")), ("fri", _("Fri")),
             ("sat", _("Sat")), ("sun", _("Sun"))]
@@ -57,7 +53,7 @@ def day_of(s: dict) -> str:
 
 def helpers() -> dict[str, object]:
     """Everything the booking templates call."""
-    names, state_names, room_names = kinds(), states(), room_kinds()
+    names, state_names = kinds(), states()
     return {"kinds": names, "kind_name": lambda k: names.get(k, k), "state_name": lambda s: state_names.get(s, s),
-            "room_kind": lambda k: room_names.get(k, k), "grade_name": grade_name, "when": when,
+            "grade_name": grade_name, "when": when,
             "hours": hours, "day_label": day_label, "day_of": day_of, "weekdays": weekdays()}

@@ -80,6 +80,7 @@ def _form_page(form: forms.Form, status: int = 200, session: dict[str, Any] | No
                error: str = "", problems: list[Any] = (), suggestions: list[Any] = ()):
     rooms = _source_rooms()
     texts = {"ok": _("Free: the room, you and every receiver are free, and the network has room for it."),
+             "ok_time": _("The room and you are free at this time; now pick the receiving classes."),
              "approval": _("It reaches beyond your school, so the county technology centre approves it; "
                            "the slot is held for you meanwhile."),
              "checking": _("Checking…"), "failed": _("The check could not be done: %(why)s"),
@@ -118,7 +119,7 @@ def create():
     user = current_user()
     try:
         booked = store.book(get_db(), forms.booking(form, hub_config().timezone), user, auth.actor(),
-                            rules_of(hub_config()), auth.now())
+                            rules_of(hub_config()), auth.now())["sessions"]
     except (Invalid, Conflict, NotFound) as exc:
         return _form_page(form, exc.status, **_refused(exc))
     return redirect(url_for(".show", session_id=booked[0]["id"], done="booked", n=len(booked)), 303)

@@ -181,6 +181,12 @@
                                                     function (i) { return i.value; }),
         receiving_rooms: []
       };
+      // No receivers yet: ask about the room and the teacher alone (a recording needs nothing else).
+      if (!body.receiving_classes.length && body.kind !== "recording") {
+        body.kind = "recording";
+        body.recorded = true;
+        body.probe = true;
+      }
       var days = Array.prototype.filter.call(form.querySelectorAll('input[name="weekday"]'), function (b) {
         return b.checked;
       }).map(function (b) { return b.value; });
@@ -203,12 +209,12 @@
       return s.day + " " + s.time + "–" + e.time;
     }
 
-    function show(outcome) {
+    function show(outcome, probe) {
       box.textContent = "";
       var problems = outcome.problems || [];
       if (outcome.ok) {
         box.dataset.state = "ok";
-        box.appendChild(el("p", "✓ " + texts.ok));
+        box.appendChild(el("p", "✓ " + (probe ? texts.ok_time : texts.ok)));
         if (outcome.needs_approval) box.appendChild(el("p", texts.approval, "note"));
       } else {
         box.dataset.state = "problem";
@@ -251,14 +257,14 @@
       fetch(form.dataset.checkUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token },
-        body: JSON.stringify(body)
+        body: JSON.stringify(body, function (key, value) { return key === "probe" ? undefined : value; })
       }).then(function (answer) {
         return answer.json().then(function (json) {
           if (answer.status >= 500 || answer.status === 401 || answer.status === 403) throw new Error(json.message);
           return json;
         });
       }).then(function (outcome) {
-        if (mine === asked) { show(outcome); box.removeAttribute("aria-busy"); }
+        if (mine === asked) { show(outcome, body.probe); box.removeAttribute("aria-busy"); }
       }).catch(function (error) {
         if (mine !== asked) return;
         box.dataset.state = "problem";
