@@ -74,3 +74,50 @@ def build(database) -> None:
 def add_user(database, username: str, role: str, schools=()) -> accounts.User:
     return accounts.add_user(database, username, role, schools, f"pw-{username}-long-enough", COMMAND_LINE,
                              NOW - timedelta(days=30))
+
+
+def add_token(database, user: accounts.User) -> str:
+    """An API token for ``user``, as a script would hold it."""
+    return accounts.create_token(database, user, "booking test", COMMAND_LINE, datetime.now(timezone.utc))[1]
+
+
+def add_village(database, code: str, uplink: float, rooms: int) -> list[str]:
+    """One more school in 者海镇 with ``rooms`` ordinary rooms; returns their codes."""
+    county.apply_inventory(database, {
+        "schools": [{"code": code, "name": f"村小{code}", "township_code": "T2", "stage": "primary", "pupils": 80,
+                     "small_scale": 1, "uplink_mbps": uplink, "wired_planned": 1, "wireless_planned": 0,
+                     "wifi_ssid": ""}],
+        "rooms": [{"code": f"{code}-R{i}", "school_code": code, "name": f"{code}第{i}教室", "kind": "ordinary",
+                   "seats": 40, "wired_planned": 1, "wireless_planned": 0} for i in range(1, rooms + 1)]})
+    return [f"{code}-R{i}" for i in range(1, rooms + 1)]
+
+
+def add_broadcast_rooms(database, school: str, count: int) -> list[str]:
+    county.apply_inventory(database, {"rooms": [
+        {"code": f"{school}-BC{i}", "school_code": school, "name": f"录播室{i}", "kind": "broadcast", "seats": 40,
+         "wired_planned": 1, "wireless_planned": 1} for i in range(1, count + 1)]})
+    return [f"{school}-BC{i}" for i in range(1, count + 1)]
+
+
+def next_school_monday(today: date, weeks_ahead: int = 2) -> date:
+    """A Monday at least ``weeks_ahead`` weeks after ``today``, for hubs that run on the real clock."""
+    return today + timedelta(days=7 * weeks_ahead - today.weekday())
+
+
+def live_settings(today: date) -> dict[str, str]:
+    """EDUOPS_* variables for a real hub: a term around ``today``, no holidays."""
+    return {"EDUOPS_TERMS": f"{today - timedelta(days=30)}..{today + timedelta(days=150)}", "EDUOPS_HOLIDAYS": ""}
+
+
+def add_hosts(database, school: str, count: int) -> list[str]:
+    """Teachers of ``school`` to host sessions, written straight into the tables: they never sign in,
+    so they get an unusable password hash instead of 0.2 s of argon2 each."""
+    names = [f"host-{school}-{i}" for i in range(1, count + 1)]
+    stamp = NOW.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    with dbmod.write(database):
+        for name in names:
+            user_id = database.execute(
+                "INSERT INTO users (username, role, password_hash, created_at, password_changed_at) "
+                "VALUES (?, 'teacher', '!', ?, ?)", [name, stamp, stamp]).lastrowid
+            database.execute("INSERT INTO user_schools (user_id, school_code) VALUES (?, ?)", [user_id, school])
+    return names
