@@ -147,3 +147,21 @@ def test_the_picker_loads_a_school_s_classes_and_forms_need_their_csrf_token(app
     login(bare, make_user("teacher", ["S1"]))
     bare.environ_base.pop("HTTP_X_CSRF_TOKEN", None)
     assert bare.post("/bookings/new", data=form()).status_code == 403
+
+
+def test_a_weekly_series_from_the_form_and_cancelling_the_rest_of_it(app, client, county, db_path, make_user, login):
+    app.config["EDUOPS"] = app.config["EDUOPS"].replace(terms="2026-09-01..2027-01-22", holidays="2026-12-22")
+    login(client, make_user("teacher", ["S1"]))
+    page = client.get("/bookings/new").get_data(as_text=True)
+    assert 'name="until" value="2027-01-22" max="2027-01-22"' in page  # the term's last day
+    first = session_id(client.post("/bookings/new", data=form(weekday=["tue"], until="2026-12-29",
+                                                               **{"class": ["S1-C1"]})))
+    days = [d for d, in stored(db_path, "SELECT occurrence_day FROM sky_sessions ORDER BY starts_at")]
+    assert days == ["2026-12-08", "2026-12-15", "2026-12-29"]  # the holiday is skipped
+    shown = client.get(f"/bookings/{first}?done=booked&n=3").get_data(as_text=True)
+    assert "系列课程共预约 3 次" in shown and "每周系列：共 3 次" in shown
+    second = stored(db_path, "SELECT id, version FROM sky_sessions WHERE occurrence_day = '2026-12-15'")[0]
+    assert session_id(client.post(f"/bookings/{second[0]}/cancel",
+                                  data={"version": str(second[1]), "scope": "rest"})) == second[0]
+    assert stored(db_path, "SELECT occurrence_day, state FROM sky_sessions ORDER BY starts_at") == [
+        ("2026-12-08", "booked"), ("2026-12-15", "cancelled"), ("2026-12-29", "cancelled")]
