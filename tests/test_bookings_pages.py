@@ -121,6 +121,7 @@ def test_the_county_admin_approves_and_rejects_with_a_reason_the_teacher_reads(c
     login(client, teacher)
     assert client.post(f"/bookings/{first}/approve", data={"version": "2"}).status_code == 403
     assert "原因：当天统一考试" in client.get(f"/bookings/{second}").get_data(as_text=True)
+    assert "原因：当天统一考试" in client.get("/bookings/").get_data(as_text=True)  # told on "my sessions"
 
 
 def test_week_views_of_a_room_and_a_school_in_chinese_and_english(client, county, make_user, login):

@@ -186,6 +186,7 @@ def mine():
     schools = [(code, schedule.school_schedule(db, code, now, now + timedelta(days=14)))
                for code in sorted(user.school_codes)] if user.role == "it_staff" else []
     return render_template("bookings/mine.html", upcoming=[s for s in hosted if s["ends_at"] >= to_iso(now)],
+                           soon=to_iso(now + timedelta(days=14)),
                            past=[s for s in hosted if s["ends_at"] < to_iso(now)][::-1], schools=schools,
                            done=request.args.get("done"))
 
