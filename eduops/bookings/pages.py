@@ -277,17 +277,8 @@ def school_week(code: str):
     return _week_page(school["name"], lambda a, b: schedule.school_schedule(get_db(), code, a, b), school, "school")
 
 
-def _school(code: str) -> dict[str, Any]:
-    for area in _tree():
-        for t in area["townships"]:
-            for s in t["schools"]:
-                if s["code"] == code:
-                    return s
-    raise NotFound(_("There is no school %(code)s.", code=code), code="unknown_school")
-
-
 @bp.get("/schools/<code>/classes")
 @require(*BOOKERS)
 def school_classes(code: str):
     """The classes of one school for the receiver picker, which loads them when a school is opened."""
-    return jsonify(classes=_school(code)["classes"])
+    return jsonify(classes=schedule.school_classes(get_db(), code))
