@@ -27,7 +27,7 @@ SOURCE_ROOM_KINDS = ("broadcast", "digital")
 LONGEST = timedelta(hours=12)
 COUNTY = ("county", "")
 CALENDAR_KINDS = ("ends_before_start", "too_short", "too_long", "spans_days", "in_past",
-                  "not_school_day", "holiday", "outside_hours")
+                  "not_school_day", "holiday", "outside_hours", "too_late_for_approval")
 
 Pool = tuple[str, str]  # ("school", code) or COUNTY
 
@@ -79,6 +79,12 @@ class Rules:
     county_mbps: float                     # the county streaming server's egress
     terms: tuple[tuple[date, date], ...] = ()
     approval_required: bool = True
+    approval_deadline: timedelta = timedelta(hours=24)  # a pending session expires this long before its start
+
+
+def approval_problems(start: datetime, rules: Rules, now: datetime) -> list[Problem]:
+    """A session that must wait for approval cannot start so soon that it would expire unapproved."""
+    return [Problem("too_late_for_approval")] if start - rules.approval_deadline <= now else []
 
 
 def stream_loads(source_school: str, live_receiver_schools: Iterable[str], mbps: float) -> tuple[tuple[Pool, float], ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 from flask_babel import gettext as _
@@ -191,8 +191,11 @@ def _ledger(db: sqlite_utils.Database, start: datetime, end: datetime, buffer: t
 
 
 def _plan(db: sqlite_utils.Database, draft: Draft, rule: str | None, occurrences: list[Occurrence],
-          rules: Rules, now: datetime, exclude: Iterable[int] = (), calendar: bool = True) -> Plan:
-    """Check every occurrence against the sessions held and the ones accepted before it in this plan."""
+          rules: Rules, now: datetime, exclude: Iterable[int] = (), calendar: bool = True,
+          pending: Callable[[Occurrence], bool] | None = None) -> Plan:
+    """Check every occurrence against the sessions held and the ones accepted before it in this plan.
+    ``pending`` says which occurrences would wait for approval (default: all, if the draft does)."""
+    pending = pending or (lambda _occ: draft.state == "pending")
     capacity = rules_mod.capacities(draft.uplinks, rules)
     shared = rules_mod.no_uplink_problems({r.room: r.school for r in draft.receivers}, draft.uplinks,
                                           draft.request.recorded)
@@ -207,6 +210,8 @@ def _plan(db: sqlite_utils.Database, draft: Draft, rule: str | None, occurrences
         for other in accepted:
             ledger.add(other)
         problems = (rules_mod.calendar_problems(occ.start, occ.end, rules, now) if calendar else [])
+        if pending(occ):
+            problems += rules_mod.approval_problems(occ.start, rules, now)
         problems += rules_mod.conflicts(claim, ledger) + rules_mod.over_capacity(claim, ledger, capacity) + shared
         if not problems:
             accepted.append(claim)
@@ -398,18 +403,24 @@ def edit(db: sqlite_utils.Database, session_id: int, changes: EditRequest, user:
             if retimed:
                 start, end = retime(start.astimezone(tz).date(), req.starts_at, req.ends_at, tz)
             occurrences.append(Occurrence(datetime.fromisoformat(t["occurrence_day"]).date(), start, end))
-        plan = _plan(db, draft, None, occurrences, rules, now, exclude=[t["id"] for t in targets], calendar=retimed)
+        states = {occ: _edited_state(t, draft) for t, occ in zip(targets, occurrences)}
+        plan = _plan(db, draft, None, occurrences, rules, now, exclude=[t["id"] for t in targets], calendar=retimed,
+                     pending=lambda occ: states[occ] == "pending")
         if not plan.failing():
-            return [_update(db, t, occ, draft, actor, now) for t, occ in zip(targets, plan.free())]
+            return [_update(db, t, occ, draft, states[occ], actor, now) for t, occ in zip(targets, plan.free())]
     raise _refusal(_outcome(db, plan, rules, now, exclude=[t["id"] for t in targets]))
 
 
-def _update(db: sqlite_utils.Database, before: dict[str, Any], occ: Occurrence, draft: Draft, actor: Actor,
-            now: datetime) -> dict[str, Any]:
-    req = draft.request
+def _edited_state(before: dict[str, Any], draft: Draft) -> str:
+    """Booked stays booked unless the edit reaches a school outside the source school that it did not reach."""
     kept_approval = before["state"] == "booked" and draft.outside_schools() <= (
         frozenset(r["school_code"] for r in before["receivers"]) - {before["source_school_code"]})
-    state = "booked" if draft.state == "booked" or kept_approval else "pending"
+    return "booked" if draft.state == "booked" or kept_approval else "pending"
+
+
+def _update(db: sqlite_utils.Database, before: dict[str, Any], occ: Occurrence, draft: Draft, state: str,
+            actor: Actor, now: datetime) -> dict[str, Any]:
+    req = draft.request
     starts_at = to_iso(occ.start)
     db.execute("UPDATE sky_sessions SET kind = ?, title = ?, subject = ?, grade = ?, host_user_id = ?, "
                "source_room_code = ?, source_school_code = ?, starts_at = ?, ends_at = ?, recorded = ?, notes = ?, "
