@@ -19,9 +19,10 @@ from playwright.sync_api import expect
 
 from eduops import db as dbmod
 from tests.support import sky_county
-from tests.accounts_helpers import create_user, login
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user, login
+from tests.support.hubprocess import HubProcess
 
+pytestmark = pytest.mark.e2e
 SHOTS = Path("/tmp/eduops-shots/bookings")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHONE = {"width": 390, "height": 844}

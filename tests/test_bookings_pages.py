@@ -1,22 +1,29 @@
 """The booking pages in-process: the form's defaults and refusals, my sessions, edit and cancel, approvals,
 week views, English, CSRF. The rules themselves are the store's (tests/test_bookings_*.py of the back end)."""
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from eduops import db as dbmod
+from eduops.app import create_app
 from tests.support import sky_county
+from tests.support.clock import Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
 
 
 @pytest.fixture
+def app(hub_config, fresh_db):
+    """The hub on a Monday morning of the test's own."""
+    return create_app(hub_config, Clock(NOW))
+
+
+@pytest.fixture
 def county(db_path, app):
     sky_county.build(db_path)
-    app.config["EDUOPS_CLOCK"] = lambda: NOW.astimezone(timezone.utc)
 
 
 def form(**changes):
