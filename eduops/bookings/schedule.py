@@ -132,6 +132,14 @@ def school_info(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
     return dict(zip(("code", "name", "uplink_mbps"), row))
 
 
+def school_classes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    """One school's classes with their home rooms, as ``receiver_choices`` lists them (for the picker)."""
+    school_info(db, code)
+    cursor = db.execute("SELECT code, name, grade, room_code FROM classes WHERE school_code = ? "
+                        "ORDER BY grade, code", [code])
+    return [dict(zip(("code", "name", "grade", "room_code"), row)) for row in cursor]
+
+
 def source_rooms(db: sqlite_utils.Database, school_codes: Iterable[str] | None) -> list[dict[str, Any]]:
     """Rooms a session may come from (broadcast and digital), of these schools (None: every school)."""
     codes = None if school_codes is None else sorted(school_codes)
