@@ -1,7 +1,9 @@
 """A small county built by hand, whose coverage figures the tests write out by hand.
 
-Two areas, three townships, four schools (C has no classes), nine classes (A-C1
-and A-C2 share room A-R1; B-C3 has no home room). Agents, relative to ``now``:
+Three areas, four townships, six schools (C and F have no classes), twelve classes
+(A-C1 and A-C2 share room A-R1; B-C3 has no home room; E-R4 is no class's home). School E runs two networks
+(E-TEACH and E-OFFICE); F plans Wi-Fi but the inventory names no SSID. Agents,
+relative to ``now``, written straight into the fleet's tables:
 
 ag-1  A-R1  online, reported an hour ago; wired up, A-WIFI at -60 dBm yesterday
 ag-2  A-R3  terminal A-T2, which the inventory still places in A-R2 (moved);
@@ -10,6 +12,9 @@ ag-4  A-R4  retired yesterday: shows nothing though it reported within the windo
 ag-5  B-R1  last report 10 days ago (older than the window), wired up that day
 ag-6  C-R1  wired up today; C-WIFI seen at -80 dBm, below the -75 threshold
 ag-8  D-R1  wired up today; sees only a phone hotspot, never D-WIFI
+
+School E has no agents here: tests/test_coverage_reported.py enrolls real ones
+over HTTP (a phone hotspot, a move between rooms, a report just outside the window).
 """
 from __future__ import annotations
 
@@ -35,6 +40,24 @@ def _day(t: datetime) -> str:
 
 
 def build(db: sqlite_utils.Database, now: datetime = NOW) -> None:
+    build_inventory(db)
+    ago = lambda **kw: now - timedelta(**kw)  # noqa: E731
+    add_agent(db, "ag-1", "A", "A-R1", terminal="A-T1", last_report_at=_iso(ago(hours=1)),
+              days=[(_day(ago(days=1)), 5, "A-WIFI", -60)])
+    add_agent(db, "ag-2", "A", "A-R3", terminal="A-T2", last_report_at=_iso(ago(hours=2)),
+              days=[(_day(now), 0, "A-WIFI", -70), (_day(ago(days=8)), 6, "A-WIFI", -40)])
+    add_agent(db, "ag-4", "A", "A-R4", terminal="A-T4", state="retired", last_report_at=_iso(ago(days=1)),
+              days=[(_day(ago(days=1)), 3, "A-WIFI", -50)])
+    add_agent(db, "ag-5", "B", "B-R1", terminal="B-T1", state="offline", last_report_at=_iso(ago(days=10)),
+              days=[(_day(ago(days=10)), 4, None, None)])
+    add_agent(db, "ag-6", "C", "C-R1", terminal="C-T1", last_report_at=_iso(ago(hours=3)),
+              days=[(_day(now), 2, "C-WIFI", -80)])
+    add_agent(db, "ag-8", "D", "D-R1", terminal="D-T1", last_report_at=_iso(ago(minutes=30)),
+              days=[(_day(now), 1, "Phone-Hotspot", -40)])
+
+
+def build_inventory(db: sqlite_utils.Database) -> None:
+    """The inventory alone (it needs nothing of the fleet's tables)."""
     def room(code, wired, wireless):
         return {"code": code, "school_code": code[0], "name": code + "教室", "kind": "ordinary", "seats": 40,
                 "wired_planned": wired, "wireless_planned": wireless}
@@ -49,7 +72,8 @@ def build(db: sqlite_utils.Database, now: datetime = NOW) -> None:
     county.apply_inventory(db, {
         "townships": [{"code": "T1", "name": "古城街道", "area_code": "main_urban"},
                       {"code": "T2", "name": "娜姑镇", "area_code": "nagu"},
-                      {"code": "T3", "name": "宝云街道", "area_code": "main_urban"}],
+                      {"code": "T3", "name": "宝云街道", "area_code": "main_urban"},
+                      {"code": "T4", "name": "者海镇", "area_code": "zhehai"}],
         "schools": [
             {**SCHOOL, "code": "A", "name": "古城小学", "township_code": "T1", "stage": "primary", "wifi_ssid": "A-WIFI"},
             {**SCHOOL, "code": "B", "name": "娜姑村小", "township_code": "T2", "stage": "primary", "pupils": 30,
@@ -57,25 +81,21 @@ def build(db: sqlite_utils.Database, now: datetime = NOW) -> None:
             {**SCHOOL, "code": "C", "name": "娜姑中学", "township_code": "T2", "stage": "junior",
              "wired_planned": 0, "wifi_ssid": "C-WIFI"},
             {**SCHOOL, "code": "D", "name": "宝云高级中学", "township_code": "T3", "stage": "senior",
-             "wifi_ssid": "D-WIFI"}],
+             "wifi_ssid": "D-WIFI"},
+            {**SCHOOL, "code": "E", "name": "者海中学", "township_code": "T4", "stage": "junior",
+             "wifi_ssid": "E-TEACH;E-OFFICE"},
+            {**SCHOOL, "code": "F", "name": "者海幼儿园", "township_code": "T4", "stage": "kindergarten",
+             "wifi_ssid": ""}],
         "rooms": [room("A-R1", 1, 1), room("A-R2", 1, 1), room("A-R3", 0, 1), room("A-R4", 1, 0),
-                  room("B-R1", 1, 0), room("B-R2", 0, 0), room("C-R1", 1, 1), room("D-R1", 1, 1)],
+                  room("B-R1", 1, 0), room("B-R2", 0, 0), room("C-R1", 1, 1), room("D-R1", 1, 1),
+                  room("E-R1", 1, 1), room("E-R2", 1, 1), room("E-R3", 1, 1),
+                  room("E-R4", 1, 1)],
         "classes": [klass("A-C1", 1, "A-R1"), klass("A-C2", 2, "A-R1"), klass("A-C3", 3, "A-R2"),
                     klass("A-C4", 4, "A-R3"), klass("A-C5", 5, "A-R4"), klass("B-C1", 1, "B-R1"),
-                    klass("B-C2", 2, "B-R2"), klass("B-C3", 3, None), klass("D-C1", 10, "D-R1")],
+                    klass("B-C2", 2, "B-R2"), klass("B-C3", 3, None), klass("D-C1", 10, "D-R1"),
+                    klass("E-C1", 7, "E-R1"), klass("E-C2", 8, "E-R2"), klass("E-C3", 9, "E-R3")],
         "terminals": [terminal("A-T1", "A-R1"), terminal("A-T2", "A-R2"), terminal("A-T4", "A-R4"),
-                      terminal("B-T1", "B-R1"), terminal("C-T1", "C-R1"), terminal("D-T1", "D-R1")],
+                      terminal("B-T1", "B-R1"), terminal("C-T1", "C-R1"), terminal("D-T1", "D-R1"),
+                      terminal("E-T1", "E-R1"), terminal("E-T2", "E-R2"), terminal("E-T3", "E-R3"),
+                      terminal("E-T4", "E-R4")],
     })
-    ago = lambda **kw: now - timedelta(**kw)  # noqa: E731
-    add_agent(db, "ag-1", "A", "A-R1", terminal="A-T1", last_report_at=_iso(ago(hours=1)),
-              days=[(_day(ago(days=1)), 5, "A-WIFI", -60)])
-    add_agent(db, "ag-2", "A", "A-R3", terminal="A-T2", last_report_at=_iso(ago(hours=2)),
-              days=[(_day(now), 0, "A-WIFI", -70), (_day(ago(days=8)), 6, "A-WIFI", -40)])
-    add_agent(db, "ag-4", "A", "A-R4", terminal="A-T4", state="retired", last_report_at=_iso(ago(days=1)),
-              days=[(_day(ago(days=1)), 3, "A-WIFI", -50)])
-    add_agent(db, "ag-5", "B", "B-R1", terminal="B-T1", state="offline", last_report_at=_iso(ago(days=10)),
-              days=[(_day(ago(days=10)), 4, None, None)])
-    add_agent(db, "ag-6", "C", "C-R1", terminal="C-T1", last_report_at=_iso(ago(hours=3)),
-              days=[(_day(now), 2, "C-WIFI", -80)])
-    add_agent(db, "ag-8", "D", "D-R1", terminal="D-T1", last_report_at=_iso(ago(minutes=30)),
-              days=[(_day(now), 1, "Phone-Hotspot", -40)])
