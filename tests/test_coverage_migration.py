@@ -47,5 +47,5 @@ def test_agent_days_of_schema_0005_keep_counting_after_0006(db_path, hub_config)
     assert ("wifi_unseen", "D") in kinds
     indexes = {name for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
                                                     "AND tbl_name = 'agent_days' AND sql IS NOT NULL")}
-    assert indexes == {"agent_days_room", "agent_days_room_school_wifi"}
+    assert indexes == {"agent_days_agent", "agent_days_room_school_wifi"}
     database.conn.close()

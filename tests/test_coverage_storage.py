@@ -30,7 +30,7 @@ def test_each_room_is_a_few_index_probes_not_a_walk_through_its_history(fresh_db
     fresh_db.conn.set_trace_callback(None)
     [sql] = ran
     plan = [row[3] for row in fresh_db.execute("EXPLAIN QUERY PLAN " + sql)]
-    assert "SEARCH d USING INDEX agent_days_room (room_code=? AND day>? AND day<?)" in plan, plan
-    assert "SEARCH d USING COVERING INDEX agent_days_room (room_code=?)" in plan, plan
+    assert "SEARCH d USING PRIMARY KEY (room_code=? AND day>? AND day<?)" in plan, plan
+    assert "SEARCH d USING PRIMARY KEY (room_code=?)" in plan, plan
     assert "SEARCH d USING INDEX agent_days_room_school_wifi (room_code=?)" in plan, plan
     assert not any(step.startswith("SCAN d") for step in plan), plan

@@ -71,8 +71,9 @@ def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
 def rooms_seen(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[RoomSeen]:
     """What agents showed in each room of the scope, from the reports made in that room (see RoomSeen)."""
     where, params = _in_scope("r.school_code", scope)
-    # Per room, each EXISTS walks agent_days_room over the window's days and stops at the first
-    # match; the "ever" ones are one probe of an index each. The cost follows the rooms and the
+    # Per room, each EXISTS walks the room's window days (agent_days is keyed room first) and stops
+    # at the first match; the "ever" ones are one probe each (the partial index is named: by the
+    # key alone, a room whose school's Wi-Fi was never seen would be walked through all its history). The cost follows the rooms and the
     # window, not the age of the database.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
     in_window = """SELECT 1 FROM agent_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
@@ -83,7 +84,8 @@ def rooms_seen(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, sco
                      EXISTS ({in_window} AND d.first_wired_at <= ?3),
                      EXISTS ({in_window} AND d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4),
                      EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = r.code),
-                     EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = r.code AND d.school_wifi_reports > 0)
+                     EXISTS (SELECT 1 FROM agent_days d INDEXED BY agent_days_room_school_wifi
+                             WHERE d.room_code = r.code AND d.school_wifi_reports > 0)
               FROM rooms r WHERE {where}"""
     found = db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])
     return [RoomSeen(code, school, *map(bool, flags)) for code, school, *flags in found]

@@ -131,7 +131,7 @@ ROLLUP = """
 INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, first_wired_at,
                         wifi_ssid, wifi_best_dbm, school_wifi_reports, school_wifi_best_dbm, first_school_wifi_at)
 VALUES (?1, ?2, ?3, 1, ?4, ?5, CASE WHEN ?5 THEN ?4 END, ?6, ?7, ?8, CASE WHEN ?8 THEN ?7 END, CASE WHEN ?8 THEN ?4 END)
-ON CONFLICT(agent_id, day, room_code) DO UPDATE SET
+ON CONFLICT(room_code, day, agent_id) DO UPDATE SET
     reports = reports + 1,
     first_report_at = min(first_report_at, excluded.first_report_at),
     wired_up_reports = wired_up_reports + excluded.wired_up_reports,

@@ -22,7 +22,8 @@ CREATE TABLE agent_days_by_room (
     school_wifi_reports  INTEGER NOT NULL, -- reports that saw one of the school's own SSIDs
     school_wifi_best_dbm INTEGER,          -- their best signal
     first_school_wifi_at TEXT,             -- the first of them; NULL: none
-    PRIMARY KEY (agent_id, day, room_code)
+    -- Room first: coverage reads a room's days in the window, so they lie together in the table.
+    PRIMARY KEY (room_code, day, agent_id)
 ) WITHOUT ROWID;
 
 INSERT INTO agent_days_by_room
@@ -36,6 +37,7 @@ FROM (SELECT d.*, a.room_code, date(d.day, '-1 day') || 'T00:00:00.000000Z' AS d
 DROP TABLE agent_days;
 ALTER TABLE agent_days_by_room RENAME TO agent_days;
 
--- Coverage asks per room: what was seen there on the window's days, and ever.
-CREATE INDEX agent_days_room ON agent_days(room_code, day);
+-- The fleet pages read an agent's newest day.
+CREATE INDEX agent_days_agent ON agent_days(agent_id, day);
+-- Coverage asks per room whether any agent ever saw the school's own Wi-Fi there: one probe.
 CREATE INDEX agent_days_room_school_wifi ON agent_days(room_code) WHERE school_wifi_reports > 0;
