@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from eduops import db as dbmod
 from eduops.coverage import report
-from tests import coverage_county
-from tests.fleet_tables import ENROLLED_AT
+from tests.support import coverage_county
+from tests.support.fleet_tables import ENROLLED_AT
 
 NOW = coverage_county.NOW  # 2026-03-10 12:00 in Huize
 

@@ -23,11 +23,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from eduops import db as dbmod
-from tests import coverage_county
-from tests.accounts_helpers import create_user
-from tests.fleet_kit import Agent, create_token
-from tests.hubprocess import HubProcess
-from tests.test_coverage_api import Visitor, get_json
+from tests.support import coverage_county
+from tests.support.accounts_helpers import Visitor, create_user
+from tests.support.fleet_kit import Agent, create_token
+from tests.support.hubprocess import HubProcess
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +62,12 @@ def reported_hub(tmp_path_factory):
     yield Visitor(process.url, viewer)
     process.stop()
     assert "Traceback" not in process.output
+
+
+def get_json(hub, path, **params):
+    answer = hub.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 def marks(hub, school="E"):
