@@ -3,6 +3,9 @@
 ``read_workbook`` turns XLSX or CSV files into raw rows, ``validate`` checks every
 row (against the file and the database) before anything is written, and
 ``county.apply_inventory`` writes all of it or nothing.
+
+Over 300 lines on purpose: the sheets, their columns and parsers, and the checks
+across sheets are one contract with docs/inventory.md, read together.
 """
 from __future__ import annotations
 

@@ -71,22 +71,29 @@ def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
 def rooms_seen(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[RoomSeen]:
     """What agents showed in each room of the scope, from the reports made in that room (see RoomSeen)."""
     where, params = _in_scope("r.school_code", scope)
-    # Per room, each EXISTS walks the room's window days (agent_days is keyed room first) and stops
-    # at the first match; the "ever" ones are one probe each (the partial index is named: by the
-    # key alone, a room whose school's Wi-Fi was never seen would be walked through all its history). The cost follows the rooms and the
-    # window, not the age of the database.
+    # Per room, each EXISTS walks the room's window days (agent_days is keyed room first, so they lie
+    # together) and stops at the first match. The "ever" questions are asked only of rooms the window
+    # does not already answer (CASE is lazy; the CTE is materialised so nothing is evaluated twice):
+    # "ever reported" lands on a room's oldest days, pages a long history keeps cold. The Wi-Fi
+    # probe names its partial index (by the key alone, a room whose school's SSID was never seen
+    # would be walked through all its history). The cost follows the rooms and the window.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
     in_window = """SELECT 1 FROM agent_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
                    AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = d.agent_id AND a.state = 'retired'
                                    AND coalesce(a.retired_at, '') <= ?3)"""
-    sql = f"""SELECT r.code, r.school_code,
-                     EXISTS ({in_window} AND d.first_report_at <= ?3),
-                     EXISTS ({in_window} AND d.first_wired_at <= ?3),
-                     EXISTS ({in_window} AND d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4),
-                     EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = r.code),
-                     EXISTS (SELECT 1 FROM agent_days d INDEXED BY agent_days_room_school_wifi
-                             WHERE d.room_code = r.code AND d.school_wifi_reports > 0)
-              FROM rooms r WHERE {where}"""
+    sql = f"""WITH w AS MATERIALIZED (
+                  SELECT r.code, r.school_code,
+                         EXISTS ({in_window} AND d.first_report_at <= ?3) AS working,
+                         EXISTS ({in_window} AND d.first_wired_at <= ?3) AS wired,
+                         EXISTS ({in_window} AND d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4)
+                             AS wireless
+                  FROM rooms r WHERE {where})
+              SELECT code, school_code, working, wired, wireless,
+                     CASE WHEN working THEN 1 ELSE EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = w.code) END,
+                     CASE WHEN wireless THEN 1 ELSE EXISTS (
+                         SELECT 1 FROM agent_days d INDEXED BY agent_days_room_school_wifi
+                         WHERE d.room_code = w.code AND d.school_wifi_reports > 0) END
+              FROM w"""
     found = db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])
     return [RoomSeen(code, school, *map(bool, flags)) for code, school, *flags in found]
 
