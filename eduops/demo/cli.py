@@ -11,6 +11,7 @@ from eduops import server
 from eduops.cli_common import load_config, open_db
 from eduops.clock import utcnow
 from eduops.demo import county as demomod
+from eduops.demo.bookings import demo_terms, seed_demo_sessions
 from eduops.demo.history import seed_demo_history
 from eduops.demo.swarm import Swarm
 from eduops.jobs import job_service
@@ -29,17 +30,20 @@ def demo(db_path: Path, host: str, port: int, agent_count: int) -> None:
     Example: eduops demo --port 8080, then open http://127.0.0.1:8080/
     """
     clock = utcnow  # the one clock of the demo: its made-up past, its accounts, the hub and its jobs
+    terms, holidays = demo_terms(clock().date())  # the school year holding today
     config = configmod.with_generated_secret(
-        load_config(None, db_path=db_path, host=host, port=port, demo=True))
+        load_config(None, db_path=db_path, host=host, port=port, demo=True, terms=terms, holidays=holidays))
     with open_db(config) as database:
         try:
             created = demomod.ensure_demo_county(database)
             if created:
                 seed_demo_history(database, clock(), config, random.Random(demomod.SEED))
             logins = demomod.ensure_demo_accounts(database, clock())
+            booked = seed_demo_sessions(database, clock(), config) if created else 0
         except demomod.NotADemoDatabaseError as exc:
             raise click.UsageError(str(exc)) from None
-    click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}")
+    click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}"
+               + (f", with {booked} sky classroom sessions booked" if created else ""))
     click.echo("Demo accounts (new passwords at every start):")
     for username, role, password in logins:
         click.echo(f"  {username:<14} {role:<9} password: {password}")
