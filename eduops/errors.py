@@ -57,6 +57,26 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           429: "busy", 503: "busy"}
 
 
+def too_large_message(limit: int) -> str:
+    return f"The request body is larger than the hub's limit of {limit} bytes; send less at once."
+
+
+def server_refusal(status: int, max_body_bytes: int, detail: str) -> tuple[str, str]:
+    """The code and message of a refusal the WSGI server makes before the app runs (see server.py)."""
+    if status == 413:
+        return "too_large", too_large_message(max_body_bytes)
+    if status == 431:
+        return "headers_too_large", ("The request headers are larger than the hub accepts; send fewer or "
+                                     "shorter headers (clear the hub's cookies in a browser).")
+    if status == 500:
+        return "internal", INTERNAL
+    return _CODES.get(status, "bad_request"), f"The hub could not read this HTTP request ({detail}); fix the client."
+
+
+INTERNAL = ("The hub failed on this request; the fault is logged. "
+            "Try again later and tell the county technology centre if it persists.")
+
+
 def _answer(status: int, error: str, message: str, extra: dict[str, Any] | None = None,
             headers: dict[str, str] | None = None):
     if request.path.startswith("/api/"):
@@ -82,13 +102,11 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = exc.description or exc.name
         if status == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"]
-            message = f"The request body is larger than the hub's limit of {limit} bytes; send less at once."
+            message = too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return _answer(status, _CODES.get(status, "error"), message,
                        headers=dict(exc.get_headers()) if status == 405 else None)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _answer(500, "internal", "The hub failed on this request; the fault is logged. "
-                       "Try again later and tell the county technology centre if it persists.")
+        return _answer(500, "internal", INTERNAL)

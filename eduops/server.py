@@ -5,14 +5,20 @@ gives us many threads in that one process.
 """
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
+
+from flask import Flask
 
 from eduops import db as dbmod
+from eduops import errors
 from eduops.app import create_app
 from eduops.config import Config
 
@@ -35,17 +41,50 @@ def prepare_database(config: Config) -> int:
         database.conn.close()
 
 
+class JsonErrorTask(ErrorTask):
+    """waitress refuses some requests before the app sees them (a body over four times the app's limit,
+    headers over ``max_request_header_size``, malformed HTTP). It cannot always tell the path (a header
+    it refuses is never parsed), so it answers every one of them in the hub's JSON error shape, which is
+    what the API documents and what a person can still read in a browser."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        config: Config = self.channel.server.application.config["EDUOPS"]
+        code, message = errors.server_refusal(error.code, config.max_body_bytes, error.body)
+        body = json.dumps({"error": code, "message": message}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class HubChannel(HTTPChannel):
+    error_task_class = JsonErrorTask
+
+
+def server_options(config: Config) -> dict[str, Any]:
+    """waitress's settings for the hub (bench/ingest.py serves its no-op baseline with the same)."""
+    # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
+    proxy = {"trusted_proxy": config.trusted_proxy,
+             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
+    # Flask answers bodies over the limit with a JSON 413; waitress stops the absurd before they
+    # fill memory or disk (it buffers a whole request before the app sees it).
+    return {"threads": config.threads, "max_request_body_size": 4 * config.max_body_bytes, "ident": "eduops",
+            **proxy}
+
+
+def create_server(app: Flask, config: Config):
+    server = waitress.create_server(app, host=config.host, port=config.port, **server_options(config))
+    server.channel_class = HubChannel
+    return server
+
+
 def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: []) -> None:
     """Serve until SIGTERM or Ctrl-C; ``services`` gets the hub's URL once the port is bound."""
     version = prepare_database(config)
     app = create_app(config)
-    # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
-    proxy = {"trusted_proxy": config.trusted_proxy,
-             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
-    server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
-                                    # Flask answers bodies over the limit with a JSON 413;
-                                    # waitress only stops the absurd before they fill memory.
-                                    max_request_body_size=4 * config.max_body_bytes, ident="eduops", **proxy)
+    server = create_server(app, config)
     url = f"http://{config.host}:{server.effective_port}"
     started = services(url)
 
