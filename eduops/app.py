@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from flask.sessions import SessionInterface
 
 from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
 from eduops.config import Config
@@ -12,11 +13,30 @@ from eduops.fleet import pages as fleet_pages
 from eduops.fleet import staff_api
 
 
+class NoFlaskSession(SessionInterface):
+    """The hub keeps its own sessions (auth.py, a table); Flask's signed-cookie session is never used,
+    and opening it costs every request (an agent report included) a serializer and a cookie parse."""
+
+    def open_session(self, app: Flask, request):
+        return None  # Flask then uses its null session, which refuses to be written
+
+    def save_session(self, app: Flask, session, response) -> None:
+        pass
+
+
+class Hub(Flask):
+    def ensure_sync(self, func):
+        # The hub has no async views or hooks; Flask's check of each one on every request is a
+        # measurable share of an agent report's cost.
+        return func
+
+
 def create_app(config: Config) -> Flask:
     """Build the hub for one configuration; the database must already be migrated."""
     if not config.secret_key:
         raise ValueError("secret_key: required; set EDUOPS_SECRET_KEY or secret_key in the config file")
-    app = Flask(__name__)
+    app = Hub(__name__)
+    app.session_interface = NoFlaskSession()
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
