@@ -5,6 +5,7 @@ from flask import Flask, abort, request
 from flask.sessions import SessionInterface
 
 from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
+from eduops import db as dbmod
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
 from eduops.coverage import pages as coverage_pages
@@ -44,6 +45,7 @@ def create_app(config: Config) -> Flask:
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.extensions["eduops_storage"] = dbmod.StorageHealth()
     app.teardown_appcontext(ctx.close_db)
     errors.init_app(app)
     i18n.init_app(app)

@@ -12,6 +12,10 @@ def hub_config() -> Config:
     return current_app.config["EDUOPS"]
 
 
+def storage_health() -> dbmod.StorageHealth:
+    return current_app.extensions["eduops_storage"]
+
+
 def get_db() -> sqlite_utils.Database:
     """The request's own connection to the hub database, opened on first use, closed at teardown."""
     if "db" not in g:

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from eduops import db as dbmod
+from eduops.ctx import storage_health
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ class Conflict(DomainError):
 
 # Short codes for the HTTP errors Flask and Werkzeug raise themselves.
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 431: "headers_too_large",
           429: "busy", 503: "busy"}
 
 
@@ -70,7 +74,19 @@ def server_refusal(status: int, max_body_bytes: int, detail: str) -> tuple[str, 
                                      "shorter headers (clear the hub's cookies in a browser).")
     if status == 500:
         return "internal", INTERNAL
+    if status == 503:
+        return "busy", f"The hub is busy ({detail}); send again after the Retry-After seconds."
     return _CODES.get(status, "bad_request"), f"The hub could not read this HTTP request ({detail}); fix the client."
+
+
+STORAGE_RETRY_AFTER_S = 30
+
+
+def storage_refusal(problem: str) -> ApiError:
+    """The 503 for a request the hub could not store: nothing of it was kept, so send it again later."""
+    return ApiError(503, "storage_unavailable", f"The hub cannot write its database ({problem}); nothing of this "
+                    f"request was stored. Try again after {STORAGE_RETRY_AFTER_S} seconds; the county "
+                    "technology centre is alerted.", retry_after=STORAGE_RETRY_AFTER_S)
 
 
 INTERNAL = ("The hub failed on this request; the fault is logged. "
@@ -105,6 +121,14 @@ def init_app(app: Flask) -> None:
             message = too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return _answer(status, _CODES.get(status, "error"), message,
                        headers=dict(exc.get_headers()) if status == 405 else None)
+
+    @app.errorhandler(sqlite3.Error)
+    def database_error(exc: sqlite3.Error):
+        problem = dbmod.storage_fault(exc)
+        if problem is None:
+            return unexpected(exc)
+        storage_health().failed(problem)  # logs once per episode
+        return api_error(storage_refusal(problem))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

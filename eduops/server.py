@@ -13,7 +13,8 @@ from typing import Any, Callable, Protocol
 
 import waitress
 from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.utilities import Error
 
 from flask import Flask
 
@@ -47,20 +48,48 @@ class JsonErrorTask(ErrorTask):
     it refuses is never parsed), so it answers every one of them in the hub's JSON error shape, which is
     what the API documents and what a person can still read in a browser."""
 
+    max_body_bytes = 0  # the app's limit, set per server by create_server
+
     def execute(self) -> None:
         error = self.request.error
-        config: Config = self.channel.server.application.config["EDUOPS"]
-        code, message = errors.server_refusal(error.code, config.max_body_bytes, error.body)
+        code, message = errors.server_refusal(error.code, self.max_body_bytes, error.body)
         body = json.dumps({"error": code, "message": message}).encode()
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
+        if error.code == 503:
+            self.response_headers.append(("Retry-After", str(SHED_RETRY_AFTER_S)))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
 
 
-class HubChannel(HTTPChannel):
-    error_task_class = JsonErrorTask
+# Agents retry with their spool, so in a reconnect storm they are the ones to wait: once this many
+# requests per worker thread are queued, agent requests are answered 503 at once (without the app),
+# which keeps the queue, and so every answer's latency, bounded. People's pages still queue.
+SHED_QUEUE_PER_THREAD = 4
+SHED_PATHS = ("/api/v1/reports", "/api/v1/enroll")
+SHED_RETRY_AFTER_S = 30
+
+
+class Overloaded(Error):
+    code = 503
+    reason = "Service Unavailable"
+
+
+class SheddingDispatcher(ThreadedTaskDispatcher):
+    def __init__(self, threads: int):
+        super().__init__()
+        self.max_queue = SHED_QUEUE_PER_THREAD * threads
+        self.set_thread_count(threads)
+
+    def add_task(self, task) -> None:
+        # Called by waitress's I/O thread with the channel's request lock held; the channel's
+        # first request is the one about to wait in the queue.
+        request = task.requests[0] if isinstance(task, HTTPChannel) and task.requests else None
+        if (len(self.queue) >= self.max_queue and request is not None and request.error is None
+                and request.path.startswith(SHED_PATHS)):
+            request.error = Overloaded(f"{len(self.queue)} requests are waiting")
+        super().add_task(task)
 
 
 def server_options(config: Config) -> dict[str, Any]:
@@ -75,7 +104,15 @@ def server_options(config: Config) -> dict[str, Any]:
 
 
 def create_server(app: Flask, config: Config):
-    server = waitress.create_server(app, host=config.host, port=config.port, **server_options(config))
+    # waitress takes its task dispatcher only through this parameter (named a test shim there)
+    server = waitress.create_server(app, host=config.host, port=config.port,
+                                    _dispatcher=SheddingDispatcher(config.threads), **server_options(config))
+    class Task(JsonErrorTask):
+        max_body_bytes = config.max_body_bytes
+
+    class HubChannel(HTTPChannel):
+        error_task_class = Task
+
     server.channel_class = HubChannel
     return server
 

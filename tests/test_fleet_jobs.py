@@ -181,8 +181,8 @@ def test_one_failing_batch_in_a_group_does_not_take_the_others_with_it(fleet, ca
     bad = submission(agent.agent_id, key_hash, "00000000-0000-4000-8000-00000000000b", move_to="NO-SUCH-ROOM")
     revoked = submission(agent.agent_id, "not-the-key", "00000000-0000-4000-8000-00000000000c")
     with caplog.at_level(logging.ERROR):
-        assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}))
-    assert (bad.failed, good.failed, revoked.key_revoked) == (True, False, True)
+        assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}), dbmod.StorageHealth())
+    assert (bool(bad.failed), bool(good.failed), revoked.key_revoked) == (True, False, True)
     assert all(s.done.is_set() for s in (bad, good, revoked))
     assert [u for (u,) in db.execute("SELECT uuid FROM reports")] == [good.rows[0].uuid]
     assert db.execute("SELECT room_code FROM agents").fetchone()[0] == "S1-R2"
@@ -199,7 +199,7 @@ def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fle
     blocker.conn.execute("BEGIN IMMEDIATE")        # another writer holds the database
     db.conn.execute("PRAGMA busy_timeout=0")
     try:
-        assert ingest.write_group(db, group, Counter()) is False
+        assert ingest.write_group(db, group, Counter(), dbmod.StorageHealth()) is False
     finally:
         blocker.conn.execute("ROLLBACK")
         blocker.conn.close()
@@ -210,7 +210,7 @@ def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fle
 def test_the_writer_commits_concurrent_batches_before_anyone_is_answered(fleet):
     _, agent, _, db = fleet
     key_hash = db.execute("SELECT key_hash FROM agents").fetchone()[0]
-    writer = ingest.IngestWriter(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    writer = ingest.IngestWriter(db.conn.execute("PRAGMA database_list").fetchone()[2], dbmod.StorageHealth())
     subs = [submission(agent.agent_id, key_hash, f"00000000-0000-4000-8000-{n:012d}") for n in range(200)]
     seen_in_db: list[bool] = []
 

@@ -21,7 +21,7 @@ from eduops import openapi
 from eduops.clock import utcnow
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
-from eduops.errors import ApiError
+from eduops.errors import ApiError, storage_refusal
 from eduops.fleet import agents, commands, ingest
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import (PROTOCOL, CommandAck, CommandAckAnswer, EnrollAnswer, EnrollRequest,
@@ -143,6 +143,8 @@ def reports() -> Response:
     try:
         fleet.writer.submit(submission, COMMIT_WAIT_S)
     except ingest.BusyError as exc:
+        if submission.storage_problem:
+            raise storage_refusal(submission.storage_problem) from None
         raise ApiError(503, "busy", f"The hub is busy: {exc}. Send the batch again after "
                        f"{RETRY_AFTER_S} seconds.", retry_after=RETRY_AFTER_S) from None
     if submission.key_revoked:
@@ -177,5 +179,5 @@ def count_rejected_reports(response: Response) -> Response:
 
 def init_app(app: Flask, config: Config) -> None:
     app.config.setdefault("EDUOPS_CLOCK", utcnow)
-    app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path))
+    app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path, app.extensions["eduops_storage"]))
     app.register_blueprint(bp)
