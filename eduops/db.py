@@ -55,6 +55,17 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
 
 
+def write_last_used(db: sqlite_utils.Database, sql: str, params: list) -> None:
+    """Note when something was last used, if the disk lets us: a read must not fail for want of that
+    note. A storage fault is left for the writes that matter to report (they answer 503)."""
+    try:
+        with write(db):
+            db.conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        if storage_fault(exc) is None:
+            raise
+
+
 def storage_fault(exc: BaseException) -> str | None:
     """What is wrong with the storage, if ``exc`` is a storage fault (disk full, I/O error); else None."""
     code = getattr(exc, "sqlite_errorcode", None)
