@@ -7,7 +7,8 @@ own CPU time is printed beside the figures): 2 threads, 16 connections, each req
 report of the size the agent sends from one of 1,000 agents (bench/ingest.lua), then the hub again
 at 32 connections for its p99. Printed per run: requests/s, p50/p99, hub and client CPU per request,
 and the hub's rate as a share of the no-op's (target: at least 0.6x, p99 under 100 ms at 32
-connections). ``--large`` repeats the hub's run with 100,000 registered terminals and 300,000
+connections). Then the ingest writer alone, with synchronous=FULL (what the hub runs) and NORMAL,
+to show what durable acknowledgements cost. ``--large`` repeats the hub's run with 100,000 registered terminals and 300,000
 older raw reports, to show the cost per report does not grow with the fleet or the database.
 
     apt-get install -y wrk
@@ -159,6 +160,35 @@ def measure_hub(tmp: Path, terminals: int, old_reports: int, opts: argparse.Name
     return found
 
 
+def writer_rate(db_path: Path, synchronous: str, seconds: float, threads: int = 16) -> float:
+    """Reports/s the ingest writer alone commits, fed by ``threads`` submitters (no HTTP)."""
+    from eduops.fleet import ingest
+    from eduops.fleet.agents import Identity
+    from eduops.fleet.protocol import ReportBatch
+
+    writer = ingest.IngestWriter(db_path, dbmod.StorageHealth(), synchronous=synchronous)
+    deadline = time.monotonic() + seconds
+    done = [0] * threads
+
+    def submit(n: int) -> None:
+        while time.monotonic() < deadline:
+            now = datetime.now(timezone.utc)
+            text = '{"sent_at":"%s","reports":[{"id":"%s","seq":1,"agent_time":"%s","body":%s}]}' % (
+                now.isoformat(), uuid.uuid4(), now.isoformat(), BODY)
+            rows, skew = ingest.report_rows(ReportBatch.model_validate_json(text), now, "Asia/Shanghai")
+            agent = (n * 7919 + done[n]) % ROOMS
+            identity = Identity(f"ag_{agent}", f"S{agent // 10:03d}", f"R{agent:04d}", hash_secret(f"ak_bench_{agent}"))
+            writer.submit(ingest.Submission(identity, rows, skew, now), 30)
+            done[n] += 1
+
+    workers = [threading.Thread(target=submit, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(done) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="length of each measurement")
@@ -188,6 +218,10 @@ def main() -> None:
         small = measure_hub(Path(tmp), 1_000, 0, opts, body_file)
         print(f"  hub / no-op at 16 connections: {small['c16']['rate'] / baseline['rate']:.2f}x "
               f"(target >= 0.6x); p99 at 32 connections {small['c32']['p99']:.0f} ms (target < 100 ms)")
+        full = writer_rate(Path(tmp) / "bench-1000.db", "FULL", opts.seconds / 2)
+        normal = writer_rate(Path(tmp) / "bench-1000.db", "NORMAL", opts.seconds / 2)
+        print(f"  the ingest writer alone, 16 submitters: synchronous=FULL {full:,.0f} reports/s, NORMAL "
+              f"{normal:,.0f}/s: FULL costs {1 - full / normal:.0%} of the writer's rate", flush=True)
         if opts.large:
             large = measure_hub(Path(tmp), 100_000, 300_000, opts, body_file)
             print(f"  100,000 vs 1,000 terminals: hub CPU per report "

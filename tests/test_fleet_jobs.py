@@ -231,4 +231,6 @@ def test_the_writer_commits_concurrent_batches_before_anyone_is_answered(fleet):
     assert seen_in_db == [True] * 200
     assert all(s.statuses == ["accepted"] for s in subs)
     assert count(db, "reports") == 200
+    # acknowledged means durable: the writer commits with a full fsync, not WAL's NORMAL (defect 5)
+    assert writer.synchronous_level == 2 and db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
 
