@@ -84,6 +84,13 @@ class ResetError(Exception):
     pass
 
 
+def free_port() -> int:
+    """A loopback port free now, so a restarted hub can take the same one (agents keep its URL)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def reset(sock: socket.socket) -> None:
     """Close with a TCP reset (linger 0), as a NAT box or a flaky link does."""
     try:

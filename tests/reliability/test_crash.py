@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import signal
-import socket
 import sqlite3
 import threading
 import time
@@ -19,15 +18,10 @@ import requests
 
 from tests.fleet_kit import Agent, build_county, create_token, iso
 from tests.hubprocess import HubProcess
+from tests.reliability.faultproxy import free_port
 
 KILLS = 10
 AGENTS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StreamingAgent(threading.Thread):
