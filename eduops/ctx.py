@@ -1,5 +1,7 @@
-"""What a request handler needs from the running hub: its configuration and a database connection."""
+"""What a request handler needs from the running hub: its configuration, its clock and a database connection."""
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlite_utils
 from flask import current_app, g
@@ -14,6 +16,11 @@ def hub_config() -> Config:
 
 def storage_health() -> dbmod.StorageHealth:
     return current_app.extensions["eduops_storage"]
+
+
+def now() -> datetime:
+    """The hub's one clock, given to create_app (tests give a fake); views, pages and /metrics read it."""
+    return current_app.config["EDUOPS_CLOCK"]()
 
 
 def get_db() -> sqlite_utils.Database:

@@ -22,10 +22,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from eduops import __version__, county
-from eduops.clock import from_iso, utcnow
+from eduops.clock import from_iso
 from eduops.coverage import figures, gaps, report
 from eduops.fleet import store
-from eduops.jobs import hub_jobs
+from eduops.jobs import hub_jobs, job_runs
 from eduops import db as dbmod
 from eduops.config import Config
 
@@ -140,7 +140,7 @@ def jobs_section(db: sqlite_utils.Database, config: Config, now: datetime) -> It
                                 labels=["job_name"])
     runs = CounterMetricFamily("eduops_job_runs", "Runs of each job.", labels=["job_name"])
     failures = CounterMetricFamily("eduops_job_failures", "Failed runs of each job.", labels=["job_name"])
-    for run in store.job_runs(db):
+    for run in job_runs(db):
         if run["last_success_at"]:
             success.add_metric([run["name"]], from_iso(run["last_success_at"]).timestamp())
         runs.add_metric([run["name"]], run["runs"])
@@ -152,7 +152,7 @@ class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
     def __init__(self, config: Config, sections: list[tuple[str, Section]],
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime]):
         self.config = config
         self.sections = sections
         self.clock = clock
@@ -215,9 +215,9 @@ def metrics() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-def init_app(app: Flask, config: Config) -> CollectorRegistry:
+def init_app(app: Flask, config: Config, clock: Callable[[], datetime]) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(HubCollector(config, SECTIONS))
+    registry.register(HubCollector(config, SECTIONS, clock))
     registry.register(StorageCollector(app.extensions["eduops_storage"]))
     disable_created_metrics()  # *_created series only double the output; Prometheus does not need them
     # Request timings are about this process, not the county: the one thing kept in memory.

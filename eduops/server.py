@@ -9,6 +9,7 @@ import json
 import logging
 import signal
 import threading
+from datetime import datetime
 from typing import Any, Callable, Protocol
 
 import waitress
@@ -21,6 +22,7 @@ from flask import Flask
 from eduops import db as dbmod
 from eduops import errors
 from eduops.app import create_app
+from eduops.clock import utcnow
 from eduops.config import Config
 
 log = logging.getLogger(__name__)
@@ -117,10 +119,11 @@ def create_server(app: Flask, config: Config):
     return server
 
 
-def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: []) -> None:
-    """Serve until SIGTERM or Ctrl-C; ``services`` gets the hub's URL once the port is bound."""
+def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: [],
+          clock: Callable[[], datetime] = utcnow) -> None:
+    """Serve until SIGTERM or Ctrl-C on ``clock``; ``services`` gets the hub's URL once the port is bound."""
     version = prepare_database(config)
-    app = create_app(config)
+    app = create_app(config, clock)
     server = create_server(app, config)
     url = f"http://{config.host}:{server.effective_port}"
     started = services(url)

@@ -15,7 +15,7 @@ from agents.enrollment import enroll
 from agents.loop import Agent
 from agents.spool import Spool
 from agents.state import State
-from eduops.swarm import Classroom, ClassroomLife
+from eduops.demo.swarm import Classroom, ClassroomLife
 
 
 def real_agent(state_dir: Path, hub_url: str, token: str, room: str, school: str, name: str,

@@ -20,8 +20,8 @@ from pathlib import Path
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.fleet_kit import build_county, create_token, query
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import build_county, create_token, query
+from tests.support.hubprocess import HubProcess
 from tests.reliability.faultproxy import free_port
 from tests.reliability.simagents import Clock, real_agent
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import requests
 
-from tests.fleet_kit import Agent, build_county, create_token, iso
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import Agent, build_county, create_token, iso
+from tests.support.hubprocess import HubProcess
 from tests.reliability.faultproxy import free_port
 
 KILLS = 10

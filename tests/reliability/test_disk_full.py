@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.accounts_helpers import create_user, csrf_from
-from tests.fleet_kit import Agent, build_county, create_token, eduops
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user, csrf_from
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops
+from tests.support.hubprocess import HubProcess
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from tests.accounts_helpers import create_user
-from tests.fleet_kit import Agent, build_county, create_token, eduops
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops
+from tests.support.hubprocess import HubProcess
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]

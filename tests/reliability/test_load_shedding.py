@@ -6,8 +6,8 @@ import threading
 
 import requests
 
-from tests.fleet_kit import Agent, build_county, create_token, iso, query
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import Agent, build_county, create_token, iso, query
+from tests.support.hubprocess import HubProcess
 
 CLIENTS = 80
 

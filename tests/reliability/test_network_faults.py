@@ -8,8 +8,8 @@ import sqlite3
 
 import requests
 
-from tests.fleet_kit import build_county, create_token
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import build_county, create_token
+from tests.support.hubprocess import HubProcess
 from tests.reliability.faultproxy import FaultProxy, Faults
 from tests.reliability.simagents import Clock, real_agent
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess
 
 
 def raw_request(url: str, data: bytes) -> tuple[int, dict[str, str], dict]:
