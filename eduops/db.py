@@ -43,6 +43,16 @@ def connect(path: Path | str) -> sqlite_utils.Database:
 def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction: taken with BEGIN IMMEDIATE, committed whole or rolled back whole."""
     conn = db.conn
+    if conn.in_transaction:  # inside rehearsal(): a savepoint of the transaction it rolls back
+        conn.execute("SAVEPOINT nested_write")
+        try:
+            yield db
+        except BaseException:
+            conn.execute("ROLLBACK TO nested_write")
+            raise
+        finally:
+            conn.execute("RELEASE nested_write")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -53,6 +63,18 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@contextlib.contextmanager
+def rehearsal(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Run writes that are all rolled back at the end (``eduops jobs run --now``): they see each
+    other, so a job's summary says what it would change, and nothing of it stays. It holds the
+    write lock meanwhile, as any write does."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    finally:
+        db.conn.execute("ROLLBACK")
 
 
 def write_last_used(db: sqlite_utils.Database, sql: str, params: list) -> None:

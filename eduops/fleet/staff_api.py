@@ -100,7 +100,8 @@ class Retired(Model):
 
 class CommandRequest(Model):
     kind: Literal["refresh_schedule", "send_inventory"]
-    expires_in_s: int | None = Field(default=None, ge=60, le=30 * 86400,
+    expires_in_s: int | None = Field(default=None, ge=commands.TTL_MIN.seconds,
+                                     le=int(commands.TTL_MAX.total_seconds()),
                                      description="Default: the hub's command_ttl_s.")
 
 
@@ -161,7 +162,7 @@ def blueprint(access: Access) -> Blueprint:
     def queue_command(agent_id: str) -> tuple[Response, int]:
         agent_in_scope(agent_id)
         asked = parse(CommandRequest)
-        ttl = timedelta(seconds=asked.expires_in_s or hub_config().command_ttl_s)
+        ttl = timedelta(seconds=hub_config().command_ttl_s if asked.expires_in_s is None else asked.expires_in_s)
         queued = commands.queue_command(get_db(), agent_id, asked.kind, ctx.now(), ttl)
         return jsonify(queued), 201
 
