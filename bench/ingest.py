@@ -4,15 +4,16 @@ The baseline is a Flask view that parses the same JSON body and answers a small 
 by waitress with the hub's own settings (eduops.server.server_options), measured in the same run.
 The load comes from wrk (Debian's `wrk`, a C program, so the client costs the hub little CPU; its
 own CPU time is printed beside the figures): 2 threads, 16 connections, each request one live
-report of the size the agent sends from one of 1,000 agents (bench/ingest.lua), then the hub again
-at 32 connections for its p99. Printed per run: requests/s, p50/p99, hub and client CPU per request,
-and the hub's rate as a share of the no-op's (target: at least 0.6x, p99 under 100 ms at 32
-connections). Then the ingest writer alone, with synchronous=FULL (what the hub runs) and NORMAL,
+report of the size the agent sends from one of 1,000 agents (bench/ingest.lua), each server in
+turn for several rounds (the machine is shared: the median of the per-round ratios is the figure),
+then the hub again at 32 connections for its p99. Printed: requests/s, p50/p99, server and wrk
+CPU per request, and the hub's rate as a share of the no-op's (target: at least 0.6x, p99 under
+100 ms at 32 connections). ``--before DIR`` measures an earlier checkout's hub in the same rounds. Then the ingest writer alone, with synchronous=FULL (what the hub runs) and NORMAL,
 to show what durable acknowledgements cost. ``--large`` repeats the hub's run with 100,000 registered terminals and 300,000
 older raw reports, to show the cost per report does not grow with the fleet or the database.
 
     apt-get install -y wrk
-    .venv/bin/python bench/ingest.py [--seconds 10] [--large]
+    .venv/bin/python bench/ingest.py [--seconds 6] [--rounds 3] [--large] [--before DIR]
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import shutil
 import subprocess
 import sys
@@ -137,27 +139,16 @@ def show(label: str, f: dict[str, float]) -> None:
           f"server CPU {f['cpu_ms']:.3f} ms/request  wrk CPU {f['client_ms']:.3f} ms/request", flush=True)
 
 
-def measure_hub(tmp: Path, terminals: int, old_reports: int, opts: argparse.Namespace,
-                body_file: Path) -> dict[str, dict[str, float]]:
-    db_path = tmp / f"bench-{terminals}.db"
+def start_hub(tmp: Path, terminals: int, old_reports: int, source: Path | None = None
+              ) -> tuple[subprocess.Popen, str, Path]:
+    db_path = tmp / f"bench-{terminals}{'-' + source.name if source else ''}.db"
     started = time.perf_counter()
     build_database(db_path, terminals, old_reports)
-    print(f"hub with {terminals:,} registered terminals, {old_reports:,} older raw reports "
-          f"(built in {time.perf_counter() - started:.0f} s)", flush=True)
+    print(f"hub{' from ' + str(source) if source else ''} with {terminals:,} registered terminals, "
+          f"{old_reports:,} older raw reports (built in {time.perf_counter() - started:.0f} s)", flush=True)
     proc, url = start([sys.executable, "-m", "eduops", "hub", "--db", str(db_path), "--port", "0"],
-                      {"EDUOPS_SECRET_KEY": "bench"})
-    try:
-        hub = psutil.Process(proc.pid)
-        agents = min(terminals, opts.agents)
-        wrk(url, hub, 2, 16, agents, body_file)  # warm up: key cache, page cache
-        found = {"c16": wrk(url, hub, opts.seconds, 16, agents, body_file),
-                 "c32": wrk(url, hub, opts.seconds, 32, agents, body_file)}
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    show("hub, live reports, 16 connections", found["c16"])
-    show("hub, live reports, 32 connections", found["c32"])
-    return found
+                      {"EDUOPS_SECRET_KEY": "bench", **({"PYTHONPATH": str(source)} if source else {})})
+    return proc, url, db_path
 
 
 def writer_rate(db_path: Path, synchronous: str, seconds: float, threads: int = 16) -> float:
@@ -191,10 +182,13 @@ def writer_rate(db_path: Path, synchronous: str, seconds: float, threads: int = 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10, help="length of each measurement")
+    parser.add_argument("--seconds", type=float, default=6, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of each server, taken in turn")
     parser.add_argument("--agents", type=int, default=1000, help="distinct simulated agents")
     parser.add_argument("--large", action="store_true",
                         help="also measure the hub with 100,000 terminals and 300,000 older raw reports")
+    parser.add_argument("--before", type=Path, help="also measure the hub of another checkout (an earlier "
+                        "commit, unpacked with git archive) in the same run, for a before/after figure")
     parser.add_argument("--serve-noop", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.serve_noop:
@@ -206,27 +200,56 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         body_file = Path(tmp) / "body.json"
         body_file.write_text(BODY)
-        proc, url = start([sys.executable, __file__, "--serve-noop"])
+        servers = {"no-op Flask POST": start([sys.executable, __file__, "--serve-noop"])}
+        if opts.before:
+            servers["hub before"] = start_hub(Path(tmp), 1_000, 0, opts.before)[:2]
+        proc, url, db_path = start_hub(Path(tmp), 1_000, 0)
+        servers["hub"] = proc, url
         try:
-            noop = psutil.Process(proc.pid)
-            wrk(url, noop, 2, 16, opts.agents, body_file)
-            baseline = wrk(url, noop, opts.seconds, 16, opts.agents, body_file)
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+            for name, (proc, url) in servers.items():  # warm up: key cache, page cache
+                wrk(url, psutil.Process(proc.pid), 2, 16, opts.agents, body_file)
+            # Rounds in turn, so the other helpers' load on the machine falls on every server alike.
+            for _ in range(opts.rounds):
+                for name, (proc, url) in servers.items():
+                    runs[name].append(wrk(url, psutil.Process(proc.pid), opts.seconds, 16, opts.agents, body_file))
+            c32 = {name: wrk(url, psutil.Process(proc.pid), opts.seconds, 32, opts.agents, body_file)
+                   for name, (proc, url) in servers.items() if name != "no-op Flask POST"}
         finally:
-            proc.terminate()
-            proc.wait(10)
-        show("no-op Flask POST, 16 connections", baseline)
-        small = measure_hub(Path(tmp), 1_000, 0, opts, body_file)
-        print(f"  hub / no-op at 16 connections: {small['c16']['rate'] / baseline['rate']:.2f}x "
-              f"(target >= 0.6x); p99 at 32 connections {small['c32']['p99']:.0f} ms (target < 100 ms)")
-        full = writer_rate(Path(tmp) / "bench-1000.db", "FULL", opts.seconds / 2)
-        normal = writer_rate(Path(tmp) / "bench-1000.db", "NORMAL", opts.seconds / 2)
+            for proc, _url in servers.values():
+                proc.terminate()
+                proc.wait(10)
+        for name, found in runs.items():
+            show(f"{name}, 16 connections (median)", median(found))
+        for name, found in c32.items():
+            show(f"{name}, 32 connections", found)
+        for name in runs:
+            if name != "no-op Flask POST":
+                ratios = sorted(h["rate"] / n["rate"] for h, n in zip(runs[name], runs["no-op Flask POST"]))
+                print(f"  {name} / no-op at 16 connections: {statistics.median(ratios):.2f}x (rounds: "
+                      f"{', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.6x); p99 at 32 connections "
+                      f"{c32[name]['p99']:.0f} ms (target < 100 ms)", flush=True)
+        full = writer_rate(db_path, "FULL", opts.seconds / 2)
+        normal = writer_rate(db_path, "NORMAL", opts.seconds / 2)
         print(f"  the ingest writer alone, 16 submitters: synchronous=FULL {full:,.0f} reports/s, NORMAL "
               f"{normal:,.0f}/s: FULL costs {1 - full / normal:.0%} of the writer's rate", flush=True)
         if opts.large:
-            large = measure_hub(Path(tmp), 100_000, 300_000, opts, body_file)
-            print(f"  100,000 vs 1,000 terminals: hub CPU per report "
-                  f"{large['c16']['cpu_ms'] / small['c16']['cpu_ms']:.2f}x, "
-                  f"reports/s {large['c16']['rate'] / small['c16']['rate']:.2f}x")
+            proc, url, _ = start_hub(Path(tmp), 100_000, 300_000)
+            try:
+                hub = psutil.Process(proc.pid)
+                wrk(url, hub, 2, 16, opts.agents, body_file)
+                large = wrk(url, hub, opts.seconds, 16, opts.agents, body_file)
+            finally:
+                proc.terminate()
+                proc.wait(10)
+            show("hub, 100,000 terminals, 16 connections", large)
+            small = median(runs["hub"])
+            print(f"  100,000 vs 1,000 terminals: hub CPU per report {large['cpu_ms'] / small['cpu_ms']:.2f}x, "
+                  f"reports/s {large['rate'] / small['rate']:.2f}x")
+
+
+def median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
 if __name__ == "__main__":

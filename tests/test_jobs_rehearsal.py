@@ -11,6 +11,8 @@ from eduops.app import create_app
 from eduops.clock import utcnow
 from tests.support.fleet_kit import Agent, build_county, create_token, eduops, iso, query
 
+pytestmark = pytest.mark.e2e  # starts real hub processes
+
 EVERYTHING = ("SELECT (SELECT group_concat(state || coalesce(retire_proposed_at, '-')) FROM agents), "
               "(SELECT COUNT(*) FROM agent_states), (SELECT COUNT(*) FROM reports), "
               "(SELECT group_concat(status) FROM commands), (SELECT COUNT(*) FROM job_runs)")

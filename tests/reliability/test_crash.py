@@ -7,6 +7,8 @@ bench/crash.py runs the same with more kills and agents (docs/reliability.md).
 """
 from __future__ import annotations
 
+import pytest
+
 import random
 import signal
 import sqlite3
@@ -19,6 +21,8 @@ import requests
 from tests.support.fleet_kit import Agent, build_county, create_token, iso
 from tests.support.hubprocess import HubProcess
 from tests.reliability.faultproxy import free_port
+
+pytestmark = pytest.mark.e2e  # starts real hub processes
 
 KILLS = 10
 AGENTS = 20

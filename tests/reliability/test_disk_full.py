@@ -17,6 +17,8 @@ from tests.support.accounts_helpers import create_user, csrf_from
 from tests.support.fleet_kit import Agent, build_county, create_token, eduops
 from tests.support.hubprocess import HubProcess
 
+pytestmark = pytest.mark.e2e  # starts real hub processes
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path):

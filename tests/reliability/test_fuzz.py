@@ -15,6 +15,8 @@ from tests.support.accounts_helpers import create_user
 from tests.support.fleet_kit import Agent, build_county, create_token, eduops
 from tests.support.hubprocess import HubProcess
 
+pytestmark = pytest.mark.e2e  # starts real hub processes
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 EXAMPLES = 5  # per operation and per credential: enough for CI on two shared cores (bench: more)

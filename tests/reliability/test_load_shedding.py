@@ -2,12 +2,16 @@
 instead of letting every answer's latency grow; what it sheds is not stored, what it answers 200 is."""
 from __future__ import annotations
 
+import pytest
+
 import threading
 
 import requests
 
 from tests.support.fleet_kit import Agent, build_county, create_token, iso, query
 from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # starts real hub processes
 
 CLIENTS = 80
 

@@ -4,6 +4,8 @@ its answer reaches the agent. No report is lost or stored twice: the agent keeps
 acknowledged and sends it again with the same ids, which the hub answers as duplicates."""
 from __future__ import annotations
 
+import pytest
+
 import sqlite3
 
 import requests
@@ -12,6 +14,8 @@ from tests.support.fleet_kit import build_county, create_token
 from tests.support.hubprocess import HubProcess
 from tests.reliability.faultproxy import FaultProxy, Faults
 from tests.reliability.simagents import Clock, real_agent
+
+pytestmark = pytest.mark.e2e  # starts real hub processes
 
 
 def test_no_report_is_lost_or_duplicated_through_latency_drops_and_resets_after_commit(tmp_path):

@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.hubprocess import HubProcess
 
+pytestmark = pytest.mark.e2e  # starts real hub processes
+
 
 def raw_request(url: str, data: bytes) -> tuple[int, dict[str, str], dict]:
     """Send raw bytes, read the whole answer (the hub closes after a refusal); status, headers, JSON body."""

@@ -3,7 +3,11 @@ through a 10-minute outage, then the hub returns. Only 2xx, 429 or 503; no repor
 first retries; a page stays responsive meanwhile (p95 under 2 s)."""
 from __future__ import annotations
 
+import pytest
+
 from tests.reliability.storm import run_storm
+
+pytestmark = pytest.mark.e2e  # starts real hub processes
 
 
 def test_agents_reconnect_after_a_ten_minute_outage_without_loss_or_a_thundering_herd(tmp_path):
