@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
 
@@ -96,9 +97,11 @@ STORAGE_RETRY_AFTER_S = 30
 
 def storage_refusal(problem: str) -> ApiError:
     """The 503 for a request the hub could not store: nothing of it was kept, so send it again later."""
-    return ApiError(503, "storage_unavailable", f"The hub cannot write its database ({problem}); nothing of this "
-                    f"request was stored. Try again after {STORAGE_RETRY_AFTER_S} seconds; the county "
-                    "technology centre is alerted.", retry_after=STORAGE_RETRY_AFTER_S)
+    # People meet it on pages too (signing in writes a session), so it is translated.
+    return ApiError(503, "storage_unavailable", _(
+        "The hub cannot write its database (%(problem)s); nothing of this request was stored. Try again after "
+        "%(seconds)d seconds; the county technology centre is alerted.", problem=problem,
+        seconds=STORAGE_RETRY_AFTER_S), retry_after=STORAGE_RETRY_AFTER_S)
 
 
 INTERNAL = ("The hub failed on this request; the fault is logged. "
