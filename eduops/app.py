@@ -11,6 +11,7 @@ from eduops import auth, ctx, errors, i18n, metrics, openapi, pages, system
 from eduops import db as dbmod
 from eduops.accounts import admin_pages as user_admin
 from eduops.accounts import pages as account_pages
+from eduops.bookings import api as bookings_api
 from eduops.clock import utcnow
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
@@ -66,6 +67,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = utcnow) -> Flask:
     app.register_blueprint(user_admin.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(coverage_pages.bp)
+    app.register_blueprint(bookings_api.bp)
     metrics.init_app(app, config, clock)
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))

@@ -14,12 +14,13 @@ import click
 import sqlite_utils
 
 from eduops import db as dbmod
+from eduops.bookings import store as bookings_store
 from eduops.cli_common import MOMENT_EXAMPLE, Moment, with_db
 from eduops.clock import from_iso, local_text, to_iso, utcnow
 from eduops.config import Config
 from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.fleet import store
-from scheduler import fleet_jobs
+from scheduler import booking_jobs, fleet_jobs
 from scheduler.fleet_jobs import RetentionPolicy
 from scheduler.runner import Job, run_job
 from scheduler.service import JobService
@@ -47,6 +48,12 @@ def hub_jobs(config: Config) -> list[Job]:
             functools.partial(fleet_jobs.apply_retention, policy=retention, store=store)),
         # Each run rewrites the county-local day's snapshot; the day's last run stands.
         Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
+        # Every 5 minutes, so an unapproved session frees its slots at most 5 minutes past its deadline.
+        Job("expire_pending", timedelta(minutes=5),
+            functools.partial(booking_jobs.expire_pending, deadline=timedelta(hours=config.approval_deadline_h),
+                              store=bookings_store)),
+        Job("finish_sessions", timedelta(minutes=1),
+            functools.partial(booking_jobs.finish_sessions, store=bookings_store)),
     ]
 
 
@@ -94,7 +101,8 @@ def last_job_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
 
 @click.group("jobs")
 def jobs_group() -> None:
-    """The hub's scheduled jobs (state sweep, command expiry, retention, coverage snapshot): run one now, or see their runs.
+    """The hub's scheduled jobs (state sweep, command expiry, retention, coverage snapshot, session expiry and
+    finishing): run one now, or see their runs.
 
     Example: eduops jobs run sweep --db /var/lib/eduops/eduops.db
     """
