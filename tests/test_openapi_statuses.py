@@ -25,8 +25,8 @@ def _callee(func: types.FunctionType, node: ast.expr):
     while isinstance(node, ast.Attribute):
         names.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name):
-        return None
+    if not isinstance(node, ast.Name) or node.id in func.__code__.co_varnames:
+        return None  # a parameter or local (say, a function passed in) is not the global of that name
     scope = {**func.__globals__, **dict(zip(func.__code__.co_freevars,
                                             (c.cell_contents for c in func.__closure__ or ())))}
     target = scope.get(node.id)
