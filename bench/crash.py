@@ -22,10 +22,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed of the kill moments")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        figures = run_crash(Path(tmp) / "hub.db", opts.kills, opts.agents, opts.seed)
+        figures = run_crash(Path(tmp) / "hub.db", kills=opts.kills, agents=opts.agents, seed=opts.seed)
     print(f"{figures['reports']:,} reports from {figures['agents']} agents through {figures['kills']} SIGKILLs "
           f"in {figures['seconds']} s: every acknowledged report stored exactly once, rollups agree, "
-          f"integrity_check ok; {figures['replays']} replays answered duplicate")
+          f"integrity_check ok; {figures['replays']} replays answered duplicate; {figures['bookings']} bookings "
+          f"kept exactly once ({figures['bookings_answer_lost']} whose answer a kill cut off)")
 
 
 if __name__ == "__main__":
