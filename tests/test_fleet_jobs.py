@@ -82,7 +82,7 @@ def test_retention_deletes_old_state_history_and_finished_commands(fleet):
     commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500), timedelta(hours=1))
     fleet_jobs.expire_commands(db, MONDAY_10, store)
     pending = commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500),
-                                     timedelta(days=1000))
+                                     commands.TTL_MAX)  # past its expiry, but no sweep marked it: still pending
     db.execute("UPDATE agent_states SET at = ?", [to_iso(MONDAY_10 - timedelta(days=401))])
     policy = RetentionPolicy(raw_reports=timedelta(days=3), history=timedelta(days=400))
     assert fleet_jobs.apply_retention(db, MONDAY_10, policy, store)["history_deleted"] == 2   # one state, one command
