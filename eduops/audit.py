@@ -78,11 +78,16 @@ def record_failed_login(db: sqlite_utils.Database, now: datetime, username: str,
         add_event(db, now, "login_failed", Actor(None, address), subject=username)
 
 
-def nth_latest_failure(db: sqlite_utils.Database, column: str, value: str, since: datetime,
-                       n: int) -> str | None:
-    """The time of the ``n``-th latest failure after ``since`` for one username or address, if any."""
-    if column not in ("username", "address"):
-        raise ValueError(column)
-    row = db.execute(f"SELECT at FROM login_failures WHERE {column} = ? AND at > ? "
-                     "ORDER BY at DESC LIMIT 1 OFFSET ?", [value, to_iso(since), n - 1]).fetchone()
+def pair_failures(db: sqlite_utils.Database, username: str, address: str, since: datetime) -> tuple[int, str | None]:
+    """How many failed sign-ins to one username from one address since ``since``, and the latest one's time."""
+    count, latest = db.execute("SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = ? AND address = ? "
+                               "AND at > ?", [username, address, to_iso(since)]).fetchone()
+    return count, latest
+
+
+def nth_latest_unknown_name_failure(db: sqlite_utils.Database, address: str, since: datetime, n: int) -> str | None:
+    """The time of the ``n``-th latest failure from ``address`` after ``since`` on a username no account has."""
+    row = db.execute("SELECT at FROM login_failures f WHERE address = ? AND at > ? AND NOT EXISTS "
+                     "(SELECT 1 FROM users u WHERE u.username = f.username) ORDER BY at DESC LIMIT 1 OFFSET ?",
+                     [address, to_iso(since), n - 1]).fetchone()
     return row[0] if row else None

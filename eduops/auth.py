@@ -171,20 +171,24 @@ def set_session_cookie(response: Response, raw: str | None) -> None:
         response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="Lax", secure=request.is_secure)
 
 
+_SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                     ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"),
+                     ("Cross-Origin-Opener-Policy", "same-origin"))
+
+
 def _finish(response: Response) -> Response:
     if "eduops_new_login_cookie" in g:
         response.set_cookie(LOGIN_COOKIE, g.eduops_new_login_cookie, httponly=True, samesite="Lax",
                             secure=request.is_secure)
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.endpoint != "static":
-        headers.setdefault("Cache-Control", "no-store")  # pages show what only this user may see
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # One pass over the answer's headers (this runs for every agent report too): add what is missing.
+    present = {name.lower() for name in headers.keys()}
+    missing = [(name, value) for name, value in _SECURITY_HEADERS if name.lower() not in present]
+    if request.endpoint != "static" and "cache-control" not in present:
+        missing.append(("Cache-Control", "no-store"))  # pages show what only this user may see
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", "max-age=31536000"))
+    headers.extend(missing)
     return response
 
 

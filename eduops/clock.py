@@ -22,7 +22,8 @@ def to_iso(dt: datetime) -> str:
     """The stored form of an aware datetime."""
     if dt.tzinfo is None:
         raise ValueError("naive datetime: times must carry their zone")
-    return dt.astimezone(timezone.utc).strftime(ISO_FORMAT)
+    # isoformat gives the same text as strftime(ISO_FORMAT), several times faster (it runs per report)
+    return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_iso(text: str) -> datetime:

@@ -52,9 +52,11 @@ class Config:
     login_window_minutes: int = _setting(
         15, "Minutes during which failed sign-ins count toward the limits below.", 1, 24 * 60)
     login_max_failures_per_account: int = _setting(
-        5, "Failed sign-ins per username within the window; further tries get 429 until it passes.", 1, 100)
+        5, "Failed sign-ins to one username from one address within the window before each further try "
+        "from there waits (1 s, doubling up to the window); other addresses are not slowed.", 1, 100)
     login_max_failures_per_address: int = _setting(
-        20, "Failed sign-ins per client address within the window; further tries get 429 until it passes.",
+        20, "Failed sign-ins on usernames no account has, per client address within the window; then that "
+        "address gets 429 for any name until the window passes.",
         1, 10_000)
     trusted_proxy: str | None = _setting(
         None, "Address of the reverse proxy whose X-Forwarded-For and X-Forwarded-Proto headers the hub "

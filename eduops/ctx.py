@@ -14,6 +14,10 @@ def hub_config() -> Config:
     return current_app.config["EDUOPS"]
 
 
+def storage_health() -> dbmod.StorageHealth:
+    return current_app.extensions["eduops_storage"]
+
+
 def now() -> datetime:
     """The hub's one clock, given to create_app (tests give a fake); views, pages and /metrics read it."""
     return current_app.config["EDUOPS_CLOCK"]()

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
+
+from eduops import db as dbmod
+from eduops.ctx import storage_health
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +70,42 @@ class ErrorAnswer(BaseModel):
 
 # Short codes for the HTTP errors Flask and Werkzeug raise themselves.
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+          405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 431: "headers_too_large",
           429: "busy", 503: "busy"}
+
+
+def too_large_message(limit: int) -> str:
+    return f"The request body is larger than the hub's limit of {limit} bytes; send less at once."
+
+
+def server_refusal(status: int, max_body_bytes: int, detail: str) -> tuple[str, str]:
+    """The code and message of a refusal the WSGI server makes before the app runs (see server.py)."""
+    if status == 413:
+        return "too_large", too_large_message(max_body_bytes)
+    if status == 431:
+        return "headers_too_large", ("The request headers are larger than the hub accepts; send fewer or "
+                                     "shorter headers (clear the hub's cookies in a browser).")
+    if status == 500:
+        return "internal", INTERNAL
+    if status == 503:
+        return "busy", f"The hub is busy ({detail}); send again after the Retry-After seconds."
+    return _CODES.get(status, "bad_request"), f"The hub could not read this HTTP request ({detail}); fix the client."
+
+
+STORAGE_RETRY_AFTER_S = 30
+
+
+def storage_refusal(problem: str) -> ApiError:
+    """The 503 for a request the hub could not store: nothing of it was kept, so send it again later."""
+    # People meet it on pages too (signing in writes a session), so it is translated.
+    return ApiError(503, "storage_unavailable", _(
+        "The hub cannot write its database (%(problem)s); nothing of this request was stored. Try again after "
+        "%(seconds)d seconds; the county technology centre is alerted.", problem=problem,
+        seconds=STORAGE_RETRY_AFTER_S), retry_after=STORAGE_RETRY_AFTER_S)
+
+
+INTERNAL = ("The hub failed on this request; the fault is logged. "
+            "Try again later and tell the county technology centre if it persists.")
 
 
 def _answer(status: int, error: str, message: str, extra: dict[str, Any] | None = None,
@@ -94,13 +133,19 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = exc.description or exc.name
         if status == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"]
-            message = f"The request body is larger than the hub's limit of {limit} bytes; send less at once."
+            message = too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return _answer(status, _CODES.get(status, "error"), message,
                        headers=dict(exc.get_headers()) if status == 405 else None)
+
+    @app.errorhandler(sqlite3.Error)
+    def database_error(exc: sqlite3.Error):
+        problem = dbmod.storage_fault(exc)
+        if problem is None:
+            return unexpected(exc)
+        storage_health().failed(problem)  # logs once per episode
+        return api_error(storage_refusal(problem))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _answer(500, "internal", "The hub failed on this request; the fault is logged. "
-                       "Try again later and tell the county technology centre if it persists.")
+        return _answer(500, "internal", INTERNAL)

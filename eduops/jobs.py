@@ -110,21 +110,34 @@ def jobs_group() -> None:
 
 @jobs_group.command("run")
 @click.argument("name")
-@click.option("--now", "now", type=Moment(), help="Run as if it were this time (for tests and drills; "
-              f"default: the real time); the offset is required. Example: --now {MOMENT_EXAMPLE}")
+@click.option("--now", "now", type=Moment(), help="Rehearse the job as if it were this time: print what it would "
+              "change and write nothing (default: run it for real at the real time); the offset is required. "
+              f"Example: --now {MOMENT_EXAMPLE}")
+@click.option("--write", is_flag=True, help="With --now, write what the job does at that time instead of "
+              "rehearsing it (test drills only: a sweep or expiry in the future leaves future-dated state behind).")
 @with_db
-def run(config: Config, database, name: str, now: datetime | None) -> None:
-    """Run one job once against the database, as the running hub would.
+def run(config: Config, database, name: str, now: datetime | None, write: bool) -> None:
+    """Run one job once against the database, as the running hub would; with --now, only rehearse it.
 
     Example: eduops jobs run sweep --now 2026-11-30T08:00:00+08:00 --db eduops.db
     """
     found = {job.name: job for job in hub_jobs(config)}
     if name not in found:
         raise click.BadParameter(f"unknown job {name!r}; jobs: {', '.join(found)}", param_hint="NAME")
-    summary = run_job(found[name], database, now or utcnow(), record_job_run)
+    if write and now is None:
+        raise click.UsageError("--write goes with --now (without --now the job runs and writes at the real time)")
+    if now is not None and not write:
+        with dbmod.rehearsal(database):
+            summary = run_job(found[name], database, now, record_job_run)
+    else:
+        summary = run_job(found[name], database, now or utcnow(), record_job_run)
     if summary is None:
         raise click.ClickException(f"job {name} failed; the log above has the traceback")
-    click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    said = ", ".join(f"{k} {v}" for k, v in summary.items())
+    if now is not None and not write:
+        click.echo(f"{name} at {to_iso(now)} would do: {said}; nothing was written (rehearsal)")
+    else:
+        click.echo(f"{name}: {said}")
 
 
 @jobs_group.command("list")

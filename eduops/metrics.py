@@ -188,6 +188,21 @@ class HubCollector(Collector):
         yield duration
 
 
+class StorageCollector(Collector):
+    """Storage faults seen by this process (they cannot be counted in the database that fails)."""
+
+    def __init__(self, health: dbmod.StorageHealth):
+        self.health = health
+
+    def collect(self) -> Iterator[Metric]:
+        errors = CounterMetricFamily("eduops_storage_errors", "Writes refused because the disk was full or "
+                                     "failing (counted by this hub process since it started).")
+        errors.add_metric([], self.health.errors_total)
+        degraded = GaugeMetricFamily("eduops_storage_degraded", "1 while the hub cannot write its database.")
+        degraded.add_metric([], 1 if self.health.problem else 0)
+        return iter((errors, degraded))
+
+
 SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section), ("fleet", fleet_section),
                                        ("jobs", jobs_section), ("coverage", coverage_section)]
 
@@ -203,6 +218,7 @@ def metrics() -> Response:
 def init_app(app: Flask, config: Config, clock: Callable[[], datetime]) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(HubCollector(config, SECTIONS, clock))
+    registry.register(StorageCollector(app.extensions["eduops_storage"]))
     disable_created_metrics()  # *_created series only double the output; Prometheus does not need them
     # Request timings are about this process, not the county: the one thing kept in memory.
     ingest = Histogram("eduops_ingest_duration_seconds", "Time to answer a batch of agent reports, "

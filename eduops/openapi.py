@@ -23,7 +23,7 @@ from pydantic.json_schema import models_json_schema
 from eduops import __version__
 
 _SPEC = "eduops_openapi"
-_PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 bp = Blueprint("openapi", __name__)
 
@@ -71,10 +71,10 @@ def document(app: Flask) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     for rule, spec in described:
-        path = _PATH_PARAM.sub(r"{\1}", rule.rule)
+        path = PATH_PARAM.sub(r"{\1}", rule.rule)
         op: dict[str, Any] = {"summary": spec["summary"], "operationId": rule.endpoint, "responses": {}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in _PATH_PARAM.findall(rule.rule)]
+                  for p in PATH_PARAM.findall(rule.rule)]
         params += query_parameters(spec["query"]) if spec["query"] else []
         if params:
             op["parameters"] = params

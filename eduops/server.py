@@ -5,15 +5,22 @@ gives us many threads in that one process.
 """
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.utilities import Error
+
+from flask import Flask
 
 from eduops import db as dbmod
+from eduops import errors
 from eduops.app import create_app
 from eduops.clock import utcnow
 from eduops.config import Config
@@ -37,18 +44,87 @@ def prepare_database(config: Config) -> int:
         database.conn.close()
 
 
+class JsonErrorTask(ErrorTask):
+    """waitress refuses some requests before the app sees them (a body over four times the app's limit,
+    headers over ``max_request_header_size``, malformed HTTP). It cannot always tell the path (a header
+    it refuses is never parsed), so it answers every one of them in the hub's JSON error shape, which is
+    what the API documents and what a person can still read in a browser."""
+
+    max_body_bytes = 0  # the app's limit, set per server by create_server
+
+    def execute(self) -> None:
+        error = self.request.error
+        code, message = errors.server_refusal(error.code, self.max_body_bytes, error.body)
+        body = json.dumps({"error": code, "message": message}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        if error.code == 503:
+            self.response_headers.append(("Retry-After", str(SHED_RETRY_AFTER_S)))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+# Agents retry with their spool, so in a reconnect storm they are the ones to wait: once this many
+# requests per worker thread are queued, agent requests are answered 503 at once (without the app),
+# which keeps the queue, and so every answer's latency, bounded. People's pages still queue.
+SHED_QUEUE_PER_THREAD = 4
+SHED_PATHS = ("/api/v1/reports", "/api/v1/enroll")
+SHED_RETRY_AFTER_S = 30
+
+
+class Overloaded(Error):
+    code = 503
+    reason = "Service Unavailable"
+
+
+class SheddingDispatcher(ThreadedTaskDispatcher):
+    def __init__(self, threads: int):
+        super().__init__()
+        self.max_queue = SHED_QUEUE_PER_THREAD * threads
+        self.set_thread_count(threads)
+
+    def add_task(self, task) -> None:
+        # Called by waitress's I/O thread with the channel's request lock held; the channel's
+        # first request is the one about to wait in the queue.
+        request = task.requests[0] if isinstance(task, HTTPChannel) and task.requests else None
+        if (len(self.queue) >= self.max_queue and request is not None and request.error is None
+                and request.path.startswith(SHED_PATHS)):
+            request.error = Overloaded(f"{len(self.queue)} requests are waiting")
+        super().add_task(task)
+
+
+def server_options(config: Config) -> dict[str, Any]:
+    """waitress's settings for the hub (bench/ingest.py serves its no-op baseline with the same)."""
+    # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
+    proxy = {"trusted_proxy": config.trusted_proxy,
+             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
+    # Flask answers bodies over the limit with a JSON 413; waitress stops the absurd before they
+    # fill memory or disk (it buffers a whole request before the app sees it).
+    return {"threads": config.threads, "max_request_body_size": 4 * config.max_body_bytes, "ident": "eduops",
+            **proxy}
+
+
+def create_server(app: Flask, config: Config):
+    # waitress takes its task dispatcher only through this parameter (named a test shim there)
+    server = waitress.create_server(app, host=config.host, port=config.port,
+                                    _dispatcher=SheddingDispatcher(config.threads), **server_options(config))
+    class Task(JsonErrorTask):
+        max_body_bytes = config.max_body_bytes
+
+    class HubChannel(HTTPChannel):
+        error_task_class = Task
+
+    server.channel_class = HubChannel
+    return server
+
+
 def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: [],
           clock: Callable[[], datetime] = utcnow) -> None:
     """Serve until SIGTERM or Ctrl-C on ``clock``; ``services`` gets the hub's URL once the port is bound."""
     version = prepare_database(config)
     app = create_app(config, clock)
-    # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
-    proxy = {"trusted_proxy": config.trusted_proxy,
-             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
-    server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
-                                    # Flask answers bodies over the limit with a JSON 413;
-                                    # waitress only stops the absurd before they fill memory.
-                                    max_request_body_size=4 * config.max_body_bytes, ident="eduops", **proxy)
+    server = create_server(app, config)
     url = f"http://{config.host}:{server.effective_port}"
     started = services(url)
 

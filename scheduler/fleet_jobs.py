@@ -7,7 +7,7 @@ and the storage layer keeps every SQL statement. ``scheduler/runner.py`` runs th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from scheduler.states import AgentClock, StatePolicy, judge
@@ -45,7 +45,12 @@ class RetentionPolicy:
 
 
 def apply_retention(db: Any, now: datetime, policy: RetentionPolicy, store: FleetStore) -> dict[str, int]:
-    """Delete raw reports and history past their keeping time, a chunk per transaction."""
+    """Delete raw reports and history past their keeping time, a chunk per transaction.
+
+    The keeping time counts from the real clock at the latest: a drill's ``now`` in the future
+    never deletes what is younger than that by the real clock.
+    """
+    now = min(now, datetime.now(timezone.utc))
     deleted = 0
     for _ in range(policy.max_chunks):
         removed = store.delete_reports_received_before(db, now - policy.raw_reports, policy.chunk)

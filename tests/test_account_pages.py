@@ -75,8 +75,22 @@ def test_over_https_the_cookies_are_secure_and_hsts_is_sent(app, make_user):
 def test_signing_in_goes_back_to_the_page_asked_for_but_never_to_another_site(client, make_user):
     user = make_user("admin")
     assert sign_in_form(client, user.username, user.password, next="/users").headers["Location"] == "/users"
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        assert sign_in_form(client, user.username, user.password, next=target).headers["Location"] == "/"
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example",
+                   # browsers drop tabs and newlines from a URL, so these are //evil.example to them
+                   "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "\t//evil.example",
+                   "/\x00/evil.example", "/\x7f/evil.example", "/\t\\evil.example", "javascript:alert(1)"):
+        answer = sign_in_form(client, user.username, user.password, next=target)
+        assert (answer.status_code, answer.headers["Location"]) == (303, "/"), repr(target)
+
+
+def test_a_next_page_sent_as_the_browser_would_encode_it_is_refused_too(client, make_user):
+    user = make_user("admin")
+    form = client.get("/login?next=/%09/evil.example")  # the phishing link of defect 1
+    answer = client.post("/login", data={"username": user.username, "password": user.password,
+                                         "csrf_token": csrf_from(form.text), "next": "/\t/evil.example"})
+    assert answer.headers["Location"] == "/"
+    # a percent sign that stays encoded is a path on this hub, and goes through as it is
+    assert sign_in_form(client, user.username, user.password, next="/%09x").headers["Location"] == "/%09x"
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make_user):

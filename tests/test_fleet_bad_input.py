@@ -108,12 +108,22 @@ def test_malformed_json_is_bad_json(world, data):
     (setter("reports.0.body.host.hostname", "x" * 300), "reports.0.body.host.hostname"),
     (setter("reports.0.body.displays", [{"name": f"d{n}"} for n in range(17)]), "reports.0.body.displays"),
     (setter("room", 7), "room"),
+    (setter("reports.0.body.host.boot_time", "9999-01-01T00:00:00Z"), "reports.0.body.host.boot_time"),
+    (setter("reports.0.body.host.boot_time", "1900-01-01T00:00:00Z"), "reports.0.body.host.boot_time"),
 ])
 def test_wrong_types_missing_fields_and_out_of_range_values_are_invalid(world, change, path):
     data = batch(world, change)
     body = refused(world, lambda: post(world, "/api/v1/reports", json.dumps(data).encode()), 400, "invalid")
     assert path in [d["path"] for d in body["details"]]
     assert body["message"].startswith(body["details"][0]["path"])
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused_not_stored_as_null(world, number):
+    text = json.dumps(batch(world)).replace('"memory_total_mb": 8192', f'"memory_total_mb": {number}')
+    assert number in text
+    body = refused(world, lambda: post(world, "/api/v1/reports", text.encode()), 400, "invalid")
+    assert body["details"][0]["path"] == "reports.0.body.resources.memory_total_mb"
 
 
 def test_one_bad_report_refuses_the_whole_batch_naming_it(world):

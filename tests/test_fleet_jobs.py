@@ -82,7 +82,7 @@ def test_retention_deletes_old_state_history_and_finished_commands(fleet):
     commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500), timedelta(hours=1))
     fleet_jobs.expire_commands(db, MONDAY_10, store)
     pending = commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500),
-                                     timedelta(days=1000))
+                                     commands.TTL_MAX)  # past its expiry, but no sweep marked it: still pending
     db.execute("UPDATE agent_states SET at = ?", [to_iso(MONDAY_10 - timedelta(days=401))])
     policy = RetentionPolicy(raw_reports=timedelta(days=3), history=timedelta(days=400))
     assert fleet_jobs.apply_retention(db, MONDAY_10, policy, store)["history_deleted"] == 2   # one state, one command
@@ -181,8 +181,8 @@ def test_one_failing_batch_in_a_group_does_not_take_the_others_with_it(fleet, ca
     bad = submission(agent.agent_id, key_hash, "00000000-0000-4000-8000-00000000000b", move_to="NO-SUCH-ROOM")
     revoked = submission(agent.agent_id, "not-the-key", "00000000-0000-4000-8000-00000000000c")
     with caplog.at_level(logging.ERROR):
-        assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}))
-    assert (bad.failed, good.failed, revoked.key_revoked) == (True, False, True)
+        assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}), dbmod.StorageHealth())
+    assert (bool(bad.failed), bool(good.failed), revoked.key_revoked) == (True, False, True)
     assert all(s.done.is_set() for s in (bad, good, revoked))
     assert [u for (u,) in db.execute("SELECT uuid FROM reports")] == [good.rows[0].uuid]
     assert db.execute("SELECT room_code FROM agents").fetchone()[0] == "S1-R2"
@@ -199,7 +199,7 @@ def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fle
     blocker.conn.execute("BEGIN IMMEDIATE")        # another writer holds the database
     db.conn.execute("PRAGMA busy_timeout=0")
     try:
-        assert ingest.write_group(db, group, Counter()) is False
+        assert ingest.write_group(db, group, Counter(), dbmod.StorageHealth()) is False
     finally:
         blocker.conn.execute("ROLLBACK")
         blocker.conn.close()
@@ -210,7 +210,7 @@ def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fle
 def test_the_writer_commits_concurrent_batches_before_anyone_is_answered(fleet):
     _, agent, _, db = fleet
     key_hash = db.execute("SELECT key_hash FROM agents").fetchone()[0]
-    writer = ingest.IngestWriter(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    writer = ingest.IngestWriter(db.conn.execute("PRAGMA database_list").fetchone()[2], dbmod.StorageHealth())
     subs = [submission(agent.agent_id, key_hash, f"00000000-0000-4000-8000-{n:012d}") for n in range(200)]
     seen_in_db: list[bool] = []
 
@@ -231,4 +231,6 @@ def test_the_writer_commits_concurrent_batches_before_anyone_is_answered(fleet):
     assert seen_in_db == [True] * 200
     assert all(s.statuses == ["accepted"] for s in subs)
     assert count(db, "reports") == 200
+    # acknowledged means durable: the writer commits with a full fsync, not WAL's NORMAL (defect 5)
+    assert writer.synchronous_level == 2 and db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
 

@@ -129,7 +129,7 @@ def test_an_expired_command_is_not_delivered_and_its_ack_is_refused(agent, db_pa
     command_id = eduops("terminals", "command", agent.agent_id, "refresh_schedule", "--db", str(db_path)
                         ).stdout.split()[0]
     later = (utcnow() + timedelta(days=2)).isoformat()
-    ran = eduops("jobs", "run", "expire_commands", "--now", later, "--db", str(db_path))
+    ran = eduops("jobs", "run", "expire_commands", "--now", later, "--write", "--db", str(db_path))
     assert ran.returncode == 0 and "expired 1" in ran.stdout
     assert agent.send().json()["commands"] == []
     refused = agent.ack(command_id)

@@ -74,7 +74,7 @@ def test_unknown_terminals_and_states_are_precise_errors(world):
     _, sign_in, _ = world
     viewer = sign_in("viewer")
     assert viewer.get("/api/v1/terminals/ag_nobody").status_code == 404
-    assert viewer.get("/api/v1/terminals?state=asleep").json["error"] == "invalid"
+    assert viewer.get("/api/v1/terminals?state=asleep").json["error"] == "bad_filter"
 
 
 def test_the_terminals_routes_are_in_the_openapi_document(world):

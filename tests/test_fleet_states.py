@@ -48,7 +48,7 @@ def last_report(db_path) -> datetime:
 
 
 def sweep(db_path, now: datetime, env) -> str:
-    result = eduops("jobs", "run", "sweep", "--now", now.isoformat(), "--db", str(db_path), env=env)
+    result = eduops("jobs", "run", "sweep", "--now", now.isoformat(), "--write", "--db", str(db_path), env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -129,7 +129,7 @@ def test_long_silent_terminals_are_proposed_and_retired_only_when_staff_confirm(
     assert "proposed 1" in sweep(db_path, last + timedelta(days=31), ALWAYS_CLASS)
     assert "proposed 0" in sweep(db_path, last + timedelta(days=32), ALWAYS_CLASS)   # proposed once
     listed = eduops("terminals", "list", "--proposed", "--db", str(db_path)).stdout
-    assert agent_id in listed and "retire?" in listed
+    assert agent_id in listed and "retirement proposed" in listed
     assert state(db_path) == "offline"                 # a proposal is not a retirement
     retired = eduops("terminals", "retire", agent_id, "--db", str(db_path))
     assert retired.returncode == 0 and f"{agent_id} retired" in retired.stdout

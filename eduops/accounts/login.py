@@ -1,9 +1,14 @@
-"""Signing in: password check, rate limits per account and per address, and the new session.
+"""Signing in: password check, throttles per account and address and per address, and the new session.
 
-Failures count per typed username (known or not, so the answers do not tell
-which names exist) and per client address, within a sliding window. An
-account's count restarts at its last successful sign-in; an address's does not.
-While a limit holds, the password is not even checked.
+Failures count per (typed username, client address) within a sliding window: the
+first ``login_max_failures_per_account`` are free, then each further try from that
+pair waits 1 s, 2 s, 4 s ... (up to the window) after the pair's latest failure,
+without its password even being checked. So a stranger guessing the admin's
+password slows down only himself: the admin, from an address that has not failed,
+signs in at once. A pair's count restarts at the account's last successful
+sign-in. An address that fails ``login_max_failures_per_address`` times on
+usernames no account has (a script trying names) is refused for every name until
+the window passes. Known and unknown names get the same answers.
 """
 from __future__ import annotations
 
@@ -45,14 +50,15 @@ def retry_after(db: sqlite_utils.Database, config: Config, username: str, addres
                 last_login: str | None, now: datetime) -> int:
     """Seconds until this username may try from this address again; 0 when it may now."""
     window = timedelta(minutes=config.login_window_minutes)
-    account_since = max(now - window, from_iso(last_login)) if last_login else now - window
+    since = max(now - window, from_iso(last_login)) if last_login else now - window
     waits = [0.0]
-    for column, value, since, limit in (
-            ("username", username, account_since, config.login_max_failures_per_account),
-            ("address", address, now - window, config.login_max_failures_per_address)):
-        nth = audit.nth_latest_failure(db, column, value, since, limit)
-        if nth is not None:  # locked until the limit-th latest failure leaves the window
-            waits.append((from_iso(nth) + window - now).total_seconds())
+    failures, latest = audit.pair_failures(db, username, address, since)
+    if failures >= config.login_max_failures_per_account:
+        delay = min(window.total_seconds(), 2.0 ** (failures - config.login_max_failures_per_account))
+        waits.append((from_iso(latest) - now).total_seconds() + delay)
+    nth = audit.nth_latest_unknown_name_failure(db, address, now - window, config.login_max_failures_per_address)
+    if nth is not None:  # refused until the limit-th latest such failure leaves the window
+        waits.append((from_iso(nth) + window - now).total_seconds())
     return max(1, math.ceil(max(waits))) if max(waits) > 0 else 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import math
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,9 +37,18 @@ def helpers() -> dict[str, Any]:
 
 
 def _next_page() -> str:
-    """Where to go after signing in: a path on this hub only, never another site."""
+    """Where to go after signing in: a path on this hub only, never another site.
+
+    Browsers (and Werkzeug, writing the header) drop tabs and newlines from a URL and read a
+    backslash as a slash, so "/\t/evil.example" is //evil.example to them: a target with any
+    control character or backslash is refused before it is looked at, then it must be a path
+    with neither scheme nor host.
+    """
     target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if any(c < " " or c == "\x7f" or c == "\\" for c in target):
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return url_for("pages.index")
 

@@ -210,8 +210,7 @@ def session_user(db: sqlite_utils.Database, raw: str, now: datetime, idle: timed
             db.execute("DELETE FROM sessions WHERE id_hash = ?", [id_hash])
         return None
     if now - last_seen >= TOUCH_EVERY:
-        with dbmod.write(db):
-            db.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", [to_iso(now), id_hash])
+        dbmod.write_last_used(db, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", [to_iso(now), id_hash])
     return active_user(db, row[0])
 
 
@@ -244,8 +243,7 @@ def token_user(db: sqlite_utils.Database, raw: str, now: datetime) -> User | Non
     if row is None:
         return None
     if row[2] is None or now - from_iso(row[2]) >= TOUCH_EVERY:
-        with dbmod.write(db):
-            db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [to_iso(now), row[0]])
+        dbmod.write_last_used(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [to_iso(now), row[0]])
     return active_user(db, row[1])
 
 

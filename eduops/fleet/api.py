@@ -7,6 +7,7 @@ included) stops working at once.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from eduops import ctx, openapi
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
-from eduops.errors import ApiError, ErrorAnswer
+from eduops.errors import ApiError, ErrorAnswer, storage_refusal
 from eduops.fleet import agents, commands, ingest
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import (PROTOCOL, CommandAck, CommandAckAnswer, EnrollAnswer, EnrollRequest,
@@ -134,6 +135,8 @@ def reports() -> Response:
     try:
         fleet.writer.submit(submission, COMMIT_WAIT_S)
     except ingest.BusyError as exc:
+        if submission.storage_problem:
+            raise storage_refusal(submission.storage_problem) from None
         raise ApiError(503, "busy", f"The hub is busy: {exc}. Send the batch again after "
                        f"{RETRY_AFTER_S} seconds.", retry_after=RETRY_AFTER_S) from None
     if submission.key_revoked:
@@ -141,8 +144,10 @@ def reports() -> Response:
         raise _unauthorized("This agent key was revoked")
     if move_to:
         fleet.keys[identity.key_hash] = Identity(identity.id, identity.school_code, move_to, identity.key_hash)
-    return jsonify(results=[{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
-                   next_report_in_s=next_report_in_s(config), commands=submission.commands)
+    # json.dumps straight into the answer: jsonify's provider costs more than the encoding (this runs per report)
+    return Response(json.dumps({"results": [{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
+                                "next_report_in_s": next_report_in_s(config), "commands": submission.commands},
+                               ensure_ascii=False), mimetype="application/json")
 
 
 @bp.post("/commands/<command_id>/ack")
@@ -165,5 +170,5 @@ def count_rejected_reports(response: Response) -> Response:
 
 
 def init_app(app: Flask, config: Config) -> None:
-    app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path))
+    app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path, app.extensions["eduops_storage"]))
     app.register_blueprint(bp)

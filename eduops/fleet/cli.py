@@ -116,7 +116,7 @@ def list_terminals(config: Config, database, school: str | None, state: str | No
         skew = a["clock_skew_s"]
         skew_text = "-" if skew is None else f"{skew:+.0f}s" + (" WRONG" if abs(skew) > config.clock_skew_warn_s else "")
         notes = ([f"shares hardware ({a['flags']})"] if a["flags"] else []) + \
-            ([f"retire? (silent since {local_text(a['retire_proposed_at'], config.timezone)})"]
+            ([f"retirement proposed {local_text(a['retire_proposed_at'], config.timezone)}"]
              if a["retire_proposed_at"] else [])
         click.echo(f"{a['id']}  {a['school_code']:<10} {a['room_code']:<18} {a['terminal_code'] or '-':<18} "
                    f"{a['state']:<12} last {local_text(a['last_report_at'], config.timezone)}  "
@@ -166,14 +166,14 @@ def retire(config: Config, database, agent_id: str) -> None:
 @terminals.command("command")
 @click.argument("agent_id")
 @click.argument("kind", type=click.Choice(commands.KINDS))
-@click.option("--expires", "expires_in", type=Duration(), help="How long the command waits for the agent "
-              "(default: command_ttl_s). Example: --expires 2h")
+@click.option("--expires", "expires_in", type=Duration(), help="How long the command waits for the agent, "
+              "from 60s to 30d (default: command_ttl_s). Example: --expires 2h")
 @with_db
 def command(config: Config, database, agent_id: str, kind: str, expires_in: timedelta | None) -> None:
     """Queue a command; the agent gets it with its next answer and acknowledges it.
 
     Example: eduops terminals command ag_0123456789abcdef send_inventory
     """
-    queued = commands.queue_command(database, agent_id, kind, utcnow(),
-                                    expires_in or timedelta(seconds=config.command_ttl_s))
+    ttl = timedelta(seconds=config.command_ttl_s) if expires_in is None else expires_in
+    queued = commands.queue_command(database, agent_id, kind, utcnow(), ttl)
     click.echo(f"{queued['id']} queued for {agent_id}, expires {local_text(queued['expires_at'], config.timezone)}")

@@ -18,6 +18,8 @@ from eduops.clock import to_iso
 from eduops.errors import Conflict, Invalid, NotFound
 
 KINDS = ("refresh_schedule", "send_inventory")
+# How long a command may wait for its agent, for the API and the command line alike.
+TTL_MIN, TTL_MAX = timedelta(seconds=60), timedelta(days=30)
 
 
 def queue_command(db: sqlite_utils.Database, agent_id: str, kind: str, now: datetime, ttl: timedelta,
@@ -25,6 +27,9 @@ def queue_command(db: sqlite_utils.Database, agent_id: str, kind: str, now: date
     """Queue one command for one agent. Raises NotFound for an unknown agent, Conflict for a retired one."""
     if kind not in KINDS:
         raise Invalid(f"unknown command {kind!r}; use one of {', '.join(KINDS)}")
+    if not TTL_MIN <= ttl <= TTL_MAX:
+        raise Invalid(f"a command waits from {TTL_MIN.seconds} seconds to {TTL_MAX.days} days for its agent, "
+                      f"not {ttl.total_seconds():.0f} seconds")
     command = {"id": "cmd_" + secrets.token_hex(8), "kind": kind, "expires_at": to_iso(now + ttl),
                "args": args or {}}
     with dbmod.write(db):

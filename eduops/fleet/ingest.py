@@ -86,7 +86,8 @@ class Submission:
     statuses: list[str] = field(default_factory=list)
     commands: list[dict] = field(default_factory=list)
     key_revoked: bool = False
-    failed: bool = False
+    failed: str | None = None             # why it was not recorded
+    storage_problem: str | None = None    # ... when that was a storage fault (disk full)
 
 
 def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
@@ -155,11 +156,13 @@ def add_counts(db: sqlite_utils.Database, counts: Counter[str]) -> None:
                         "ON CONFLICT(outcome) DO UPDATE SET count = count + excluded.count", list(counts.items()))
 
 
-def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str]) -> bool:
+def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str],
+                health: dbmod.StorageHealth) -> bool:
     """Record a group of batches and the rejection counts in one transaction, then wake every waiter.
 
     Each batch has its own savepoint: one that fails is marked failed alone. Returns
-    False if the transaction as a whole could not be committed (every batch failed).
+    False if the transaction as a whole could not be committed (every batch failed); a
+    storage fault (disk full) fails the whole group, since SQLite has dropped the transaction.
     """
     committed = True
     try:
@@ -170,17 +173,25 @@ def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Co
                 try:
                     record_submission(db, sub)
                     outcomes.update(sub.statuses)
-                except sqlite3.Error:
+                except sqlite3.Error as exc:
+                    if dbmod.storage_fault(exc):
+                        raise
                     log.exception("could not record a batch of agent %s", sub.identity.id)
                     db.conn.execute("ROLLBACK TO submission")
-                    sub.failed = True
+                    sub.failed = "the hub could not record the reports"
                 db.conn.execute("RELEASE submission")
             add_counts(db, outcomes)
-    except sqlite3.Error:
-        log.exception("could not commit %d batches of reports", len(group))
+    except sqlite3.Error as exc:
+        problem = dbmod.storage_fault(exc)
+        if problem:
+            health.failed(problem)  # one log line per episode, not one per group
+        else:
+            log.exception("could not commit %d batches of reports", len(group))
         committed = False
         for sub in group:
-            sub.failed = True
+            sub.failed, sub.storage_problem = "the hub could not record the reports", problem
+    else:
+        health.succeeded()
     for sub in group:
         sub.done.set()
     return committed
@@ -190,8 +201,12 @@ class IngestWriter:
     """The one thread that writes reports; started on first use, a daemon so it never holds up exit
     (a transaction cut short by exit is rolled back whole by SQLite, and nothing in it was acknowledged)."""
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, health: dbmod.StorageHealth, synchronous: str = "FULL"):
         self.db_path = db_path
+        self.health = health
+        # FULL: an acknowledged report survives a power cut (the group commit pays one fsync for
+        # many reports). Only bench/ingest.py asks for NORMAL, to measure what FULL costs.
+        self.synchronous = synchronous
         self._queue: queue.Queue[Submission] = queue.Queue()
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -206,7 +221,7 @@ class IngestWriter:
         if not sub.done.wait(timeout_s):
             raise BusyError("the hub could not record the reports in time")
         if sub.failed:
-            raise BusyError("the hub could not record the reports")
+            raise BusyError(sub.failed)
 
     def count(self, outcome: str) -> None:
         """Add to a counter in ingest_counts with the next transaction (rejections happen outside it)."""
@@ -227,7 +242,8 @@ class IngestWriter:
 
     def _run(self) -> None:
         db = dbmod.connect(self.db_path)
-        db.conn.execute("PRAGMA synchronous=FULL")
+        db.conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        self.synchronous_level = db.conn.execute("PRAGMA synchronous").fetchone()[0]
         while True:
             try:
                 group = [self._queue.get(timeout=1.0)]
@@ -239,6 +255,6 @@ class IngestWriter:
                 except queue.Empty:
                     break
             rejected = self._take_counts()
-            if (group or rejected) and not write_group(db, group, rejected):
+            if (group or rejected) and not write_group(db, group, rejected, self.health):
                 with self._lock:  # keep the rejections for the next transaction
                     self._counts.update(rejected)

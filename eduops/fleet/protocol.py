@@ -4,7 +4,8 @@ The same models validate requests and generate the OpenAPI document. Validation
 is strict (no "12" for 12, no naive times): an agent that sends the wrong type has
 a bug worth a clear 400. Measurements are numbers (an integer is a number too);
 only counters and identifiers must be integers. Unknown fields are ignored so newer agents still talk to
-older hubs. Every fact an agent cannot learn is null or an empty list.
+older hubs. Every fact an agent cannot learn is null or an empty list. Numbers are finite and
+every time lies between 1970 and 2100.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ Moment = Annotated[AwareDatetime, Field(ge=datetime(1970, 1, 1, tzinfo=timezone.
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+    # No NaN or infinity (JSON's 1e999 parses as infinity): they would be stored as null.
+    model_config = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False)
 
 
 class Hardware(Model):
@@ -60,7 +62,7 @@ class EnrollAnswer(Model):
 class Host(Model):
     hostname: Name | None = None
     os: Name | None = None
-    boot_time: AwareDatetime | None = None
+    boot_time: Moment | None = None
     agent_version: Name | None = None
 
 

@@ -14,6 +14,8 @@ from pydantic import Field
 
 from eduops import ctx, openapi
 from eduops.ctx import get_db, hub_config
+from eduops.coverage.schemas import Query
+from eduops.coverage.web import query
 from eduops.fleet import agents, commands, store
 from eduops.fleet.api import parse
 from eduops.errors import ApiError, ErrorAnswer
@@ -49,6 +51,46 @@ class TerminalList(Model):
     terminals: list[Terminal]
 
 
+class TerminalQuery(Query):
+    school: str | None = Field(default=None, description="Only this school's terminals (a school code).")
+    state: Literal[STATES] | None = Field(default=None, description="Only terminals in this state.")
+    proposed: Literal["1"] | None = Field(default=None, description="1: only terminals proposed for retirement.")
+
+
+class StateChange(Model):
+    from_state: str | None
+    to_state: str
+    at: str
+    reason: str
+
+
+class SharedClaim(Model):
+    other: str = Field(description="The other agent claiming the same hardware.")
+    fact: str
+    value: str
+    flagged_at: str
+
+
+class CommandRecord(Model):
+    id: str
+    kind: str
+    status: str
+    created_at: str
+    expires_at: str
+    delivered_at: str | None
+    acked_at: str | None
+    detail: str | None
+
+
+class TerminalDetail(Terminal):
+    instance_id: str
+    clock_skew_at: str | None
+    last_contact_at: str | None
+    history: list[StateChange] = Field(description="State changes, newest first (at most 50).")
+    shared_hardware: list[SharedClaim]
+    commands: list[CommandRecord] = Field(description="Commands, newest first.")
+
+
 class Retired(Model):
     id: str
     school_code: str
@@ -58,7 +100,8 @@ class Retired(Model):
 
 class CommandRequest(Model):
     kind: Literal["refresh_schedule", "send_inventory"]
-    expires_in_s: int | None = Field(default=None, ge=60, le=30 * 86400,
+    expires_in_s: int | None = Field(default=None, ge=commands.TTL_MIN.seconds,
+                                     le=int(commands.TTL_MAX.total_seconds()),
                                      description="Default: the hub's command_ttl_s.")
 
 
@@ -84,21 +127,20 @@ def blueprint(access: Access) -> Blueprint:
 
     @bp.get("")
     @openapi.operation("List terminals: state, last report, clock skew, shared hardware",
-                       answers={200: TerminalList, **DENIED}, security="userToken")
+                       query=TerminalQuery, answers={200: TerminalList, 400: ErrorAnswer, **DENIED},
+                       security="userToken")
     @access.require("it_staff", "viewer")
     def list_terminals() -> Response:
         user = access.current_user()
-        school, state = request.args.get("school"), request.args.get("state")
-        if school:
-            access.require_school(user, school)
-        if state and state not in STATES:
-            raise ApiError(400, "invalid", f"state must be one of {', '.join(STATES)}.")
-        return jsonify(terminals=store.list_agents(get_db(), school, state, request.args.get("proposed") == "1",
+        asked = query(TerminalQuery, request.args)
+        if asked.school:
+            access.require_school(user, asked.school)
+        return jsonify(terminals=store.list_agents(get_db(), asked.school, asked.state, asked.proposed == "1",
                                                    schools=access.school_scope(user)))
 
     @bp.get("/<agent_id>")
-    @openapi.operation("One terminal with its state history and shared hardware", answers={200: None, **DENIED},
-                       security="userToken")
+    @openapi.operation("One terminal with its state history and shared hardware",
+                       answers={200: TerminalDetail, **DENIED}, security="userToken")
     @access.require("it_staff", "viewer")
     def show_terminal(agent_id: str) -> Response:
         found = agent_in_scope(agent_id)
@@ -115,12 +157,12 @@ def blueprint(access: Access) -> Blueprint:
 
     @bp.post("/<agent_id>/commands")
     @openapi.operation("Queue a command for a terminal's agent", body=CommandRequest,
-                       answers={201: Queued, 400: ErrorAnswer, **DENIED}, security="userToken")
+                       answers={201: Queued, 400: ErrorAnswer, 409: ErrorAnswer, **DENIED}, security="userToken")
     @access.require("it_staff")
     def queue_command(agent_id: str) -> tuple[Response, int]:
         agent_in_scope(agent_id)
         asked = parse(CommandRequest)
-        ttl = timedelta(seconds=asked.expires_in_s or hub_config().command_ttl_s)
+        ttl = timedelta(seconds=hub_config().command_ttl_s if asked.expires_in_s is None else asked.expires_in_s)
         queued = commands.queue_command(get_db(), agent_id, asked.kind, ctx.now(), ttl)
         return jsonify(queued), 201
 
