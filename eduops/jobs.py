@@ -12,10 +12,12 @@ from typing import Any
 
 from eduops import db as dbmod
 from eduops.clock import utcnow
-from eduops.config import Config
+from eduops.config import Config, parse_leads
+from eduops.delivery import notify
+from eduops.delivery import store as delivery_store
 from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.fleet import store
-from scheduler import jobs
+from scheduler import delivery_jobs, jobs
 from scheduler.jobs import Job, RetentionPolicy
 from scheduler.service import JobService
 from scheduler.states import StatePolicy
@@ -42,6 +44,17 @@ def hub_jobs(config: Config) -> list[Job]:
             functools.partial(jobs.apply_retention, policy=retention, store=store)),
         # Each run rewrites the county-local day's snapshot; the day's last run stands.
         Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
+        # Every minute, so a T-10 check is never more than a minute late.
+        Job("readiness", timedelta(minutes=1), functools.partial(
+            delivery_jobs.check_readiness, leads_minutes=parse_leads(config.readiness_leads_minutes),
+            wifi_min_dbm=config.coverage_wifi_min_dbm, store=delivery_store)),
+        Job("delivery", timedelta(minutes=5), functools.partial(
+            delivery_jobs.record_deliveries, reports_kept=timedelta(days=config.raw_report_days),
+            store=delivery_store)),
+        Job("notify", timedelta(minutes=1), functools.partial(delivery_jobs.queue_notifications, store=notify)),
+        Job("notify_send", timedelta(seconds=30), functools.partial(
+            delivery_jobs.send_notifications, retry_base=timedelta(seconds=config.notify_retry_base_s),
+            max_attempts=config.notify_max_attempts, tz=config.timezone, store=notify)),
     ]
 
 

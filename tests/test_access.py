@@ -17,7 +17,7 @@ from eduops.clock import utcnow
 
 # The only routes anyone may reach without signing in; the agent API checks agent keys itself.
 PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/lang/<code>", "/api/openapi.json", "/metrics"}
-AGENT_API = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands")
+AGENT_API = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands", "/api/v1/schedule")
 IDENTITIES = ("anonymous", "viewer", "teacher@S1", "teacher@S2", "it_staff@S1", "it_staff@S2", "admin")
 
 

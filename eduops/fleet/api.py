@@ -10,21 +10,22 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from eduops import openapi
-from eduops.clock import utcnow
+from eduops.clock import to_iso, utcnow
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
+from eduops.delivery import store as delivery_store
 from eduops.fleet import agents, commands, ingest
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import (PROTOCOL, CommandAck, CommandAckAnswer, EnrollAnswer, EnrollRequest,
-                                   ErrorAnswer, ReportAnswer, ReportBatch)
+                                   ErrorAnswer, ReportAnswer, ReportBatch, ScheduleAnswer)
 from eduops.fleet.tokens import hash_secret
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,21 @@ def reports() -> Response:
         fleet.keys[identity.key_hash] = Identity(identity.id, identity.school_code, move_to, identity.key_hash)
     return jsonify(results=[{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
                    next_report_in_s=next_report_in_s(config), commands=submission.commands)
+
+
+@bp.get("/schedule")
+@openapi.operation("The sessions this agent's room records in the coming days (answer 304 when unchanged)",
+                   answers={200: ScheduleAnswer, 304: None, 401: ErrorAnswer}, security="agentKey")
+def schedule() -> Response:
+    identity = _identity(use_cache=True)
+    now = hub_now()
+    until = now + timedelta(days=hub_config().schedule_days)
+    kind, sessions, etag = delivery_store.room_schedule(get_db(), identity.room_code, now, until)
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": etag})
+    answer = jsonify(room=identity.room_code, room_kind=kind, until=to_iso(until), sessions=sessions)
+    answer.headers["ETag"] = etag
+    return answer
 
 
 @bp.post("/commands/<command_id>/ack")

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from eduops import db as dbmod
 from eduops.clock import local_day, to_iso
+from eduops.delivery import store as delivery_store
 from eduops.fleet import agents, commands
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import ReportBatch
@@ -49,6 +50,7 @@ class ReportRow:
     wifi_ssid: str | None
     wifi_dbm: int | None
     body: str
+    recordings: tuple[tuple[str, str, str | None, str | None], ...] = ()   # a recorder agent's only
 
 
 def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[ReportRow], float]:
@@ -69,7 +71,8 @@ def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[Report
             int(any(i.kind == "wired" and i.link_up for i in net.interfaces)),
             wifi.ssid if wifi else None,
             round(wifi.signal_dbm) if wifi and wifi.signal_dbm is not None else None,
-            report.body.model_dump_json()))
+            report.body.model_dump_json(),
+            tuple((r.session_id, r.state, r.reason, r.at and to_iso(r.at)) for r in report.body.recordings)))
     return rows, skew.total_seconds()
 
 
@@ -110,6 +113,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
         sub.statuses.append("accepted" if inserted else "duplicate")
         if inserted:
             conn.execute(ROLLUP, [sub.identity.id, r.day, r.wired_up, r.wifi_ssid, r.wifi_dbm])
+        if inserted and r.recordings:
+            delivery_store.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
         "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
         " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
