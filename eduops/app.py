@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, abort, request
 
 from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
+from eduops.bookings import api as bookings_api
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
 from eduops.coverage import pages as coverage_pages
@@ -33,6 +34,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(user_admin.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(coverage_pages.bp)
+    app.register_blueprint(bookings_api.bp)
     metrics.init_app(app, config)
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))

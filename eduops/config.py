@@ -94,6 +94,34 @@ class Config:
     enroll_token_days: int = _setting(
         7, "Days an enrollment token lasts unless `--expires` says otherwise.", 1, 365)
 
+    # Sky classroom booking (docs/bookings.md).
+    booking_hours: str = _setting(
+        "07:30-18:00", "When sessions may run on school days, county-local time; a session lies inside one "
+        "of these periods.", check=timetable.parse_class_hours)
+    booking_setup_buffer_minutes: int = _setting(
+        10, "Minutes kept free between two sessions in the same room or with the same host, for setting up.",
+        0, 120)
+    booking_min_minutes: int = _setting(10, "Shortest session, in minutes.", 1, 120)
+    booking_max_minutes: int = _setting(
+        240, "Longest session, in minutes (below 12 hours, which checks rely on).", 10, 600)
+    terms: str = _setting(
+        "", "School terms, county-local dates, such as `2026-09-01..2027-01-22,2027-02-20..2027-07-09`; a "
+        "weekly series stays inside one term (none configured: no series).", check=timetable.parse_holidays)
+    stream_mbps: float = _setting(
+        4.0, "Bandwidth of one live stream, in Mbps: up at the source school, down at each receiving room's "
+        "school.", 0.1, 1000)
+    live_share: float = _setting(
+        0.6, "Share of a school's uplink (uplink_mbps in the inventory) that live streams may use at once.",
+        0.05, 1)
+    county_stream_mbps: float = _setting(
+        1000.0, "Egress of the county streaming server, in Mbps: every receiving stream at once must fit.",
+        1, 1_000_000)
+    approval_required: bool = _setting(
+        True, "Sessions with a receiving room outside the source room's school wait for the county admin's "
+        "approval.")
+    approval_deadline_h: int = _setting(
+        24, "Hours before its start when a session still waiting for approval expires and frees its slots.",
+        0, 24 * 30)
     # Sky classroom delivery (docs/delivery.md).
     readiness_leads_minutes: str = _setting(
         "30,10", "Minutes before a session's start at which its rooms' readiness is checked (and people "

@@ -12,12 +12,13 @@ from typing import Any
 
 from eduops import db as dbmod
 from eduops.clock import utcnow
+from eduops.bookings import store as bookings_store
 from eduops.config import Config, parse_leads
+from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.delivery import notify
 from eduops.delivery import store as delivery_store
-from eduops.coverage.snapshots import take_daily_snapshot
 from eduops.fleet import store
-from scheduler import delivery_jobs, jobs
+from scheduler import bookings, delivery_jobs, jobs
 from scheduler.jobs import Job, RetentionPolicy
 from scheduler.service import JobService
 from scheduler.states import StatePolicy
@@ -44,6 +45,12 @@ def hub_jobs(config: Config) -> list[Job]:
             functools.partial(jobs.apply_retention, policy=retention, store=store)),
         # Each run rewrites the county-local day's snapshot; the day's last run stands.
         Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
+        # Every 5 minutes, so an unapproved session frees its slots at most 5 minutes past its deadline.
+        Job("expire_pending", timedelta(minutes=5),
+            functools.partial(bookings.expire_pending, deadline=timedelta(hours=config.approval_deadline_h),
+                              store=bookings_store)),
+        Job("finish_sessions", timedelta(minutes=1),
+            functools.partial(bookings.finish_sessions, store=bookings_store)),
         # Every minute, so a T-10 check is never more than a minute late.
         Job("readiness", timedelta(minutes=1), functools.partial(
             delivery_jobs.check_readiness, leads_minutes=parse_leads(config.readiness_leads_minutes),

@@ -45,7 +45,11 @@ def event_name(event: str) -> str:
             "enroll_token_created": _("Enrollment token created"),
             "enroll_token_rotated": _("Enrollment token rotated"),
             "enroll_token_revoked": _("Enrollment token revoked"),
-            "terminal_retired": _("Terminal retired")}.get(event, event)
+            "terminal_retired": _("Terminal retired"),
+            "session_booked": _("Session booked"), "session_edited": _("Session changed"),
+            "session_cancelled": _("Session cancelled"), "session_approved": _("Session approved"),
+            "session_rejected": _("Session rejected"), "session_expired": _("Session expired unapproved")}.get(
+                event, event)
 
 
 @bp.context_processor

@@ -84,13 +84,16 @@ class Timetable:
     def parse(cls, tz: str, class_hours: str, school_days: str, holidays: str = "") -> "Timetable":
         return cls(parse_zone(tz), parse_class_hours(class_hours), parse_school_days(school_days), parse_holidays(holidays))
 
-    def _school_day(self, day: date) -> bool:
-        return day.weekday() in self.school_days and not any(a <= day <= b for a, b in self.holidays)
+    def holiday(self, day: date) -> bool:
+        return any(a <= day <= b for a, b in self.holidays)
+
+    def school_day(self, day: date) -> bool:
+        return day.weekday() in self.school_days and not self.holiday(day)
 
     def period_start(self, now: datetime) -> datetime | None:
         """When the class period going on at ``now`` began, or None outside class hours."""
         local = now.astimezone(self.tz)
-        if not self._school_day(local.date()):
+        if not self.school_day(local.date()):
             return None
         minute = local.hour * 60 + local.minute
         for start, end in self.periods:

@@ -76,6 +76,11 @@ POLICY = {
     "fleet_pages.terminals": {"it_staff", "viewer", "admin"}, "fleet_pages.retire_terminal": {"it_staff", "admin"},
     **{f"fleet_pages.{view}": {"it_staff", "admin"} for view in ("token_list", "create_token", "revoke_token",
                                                                  "rotate_token")},
+    **{f"bookings_api.{view}": EVERYONE for view in ("list_sessions", "show_session", "room_schedule",
+                                                       "school_schedule")},
+    **{f"bookings_api.{view}": {"teacher", "it_staff", "admin"} for view in ("create_session", "check_session",
+                                                                           "edit_session", "cancel_session")},
+    "bookings_api.approve_session": {"admin"}, "bookings_api.reject_session": {"admin"},
 }
 
 
@@ -88,7 +93,8 @@ def test_every_guarded_route_has_its_policy_and_its_decorator_agrees():
 
 # A value for each kind of URL argument; "victim" and "victim_token" stand for a teacher of S2 and their token.
 SAMPLE_ARGS = {"user_id": "victim", "token_id": "victim_token", "action": "disable", "code": "nowhere",
-               "fmt": "csv", "agent_id": "ag_nowhere"}
+               "fmt": "csv", "agent_id": "ag_nowhere",
+               "session_id": "999"}
 
 
 def _victim(db_path, make_user):

@@ -224,9 +224,15 @@ AUDITED = {"session_approved": "approved", "session_rejected": "rejected", "sess
 CHANGES = ("starts_at", "ends_at", "source_room_code", "receivers", "state")
 
 
-def _schools(snapshot: dict[str, Any]) -> set[str]:
-    found = {r.get("school_code") for r in snapshot.get("receivers") or [] if isinstance(r, dict)}
-    return {s for s in found | {snapshot.get("source_school_code")} if isinstance(s, str)}
+def _rooms(snapshot: dict[str, Any], receivers: bool = True) -> set[str]:
+    """Room codes of an audited session (docs/bookings.md: its source room and receiving rooms)."""
+    found = set(snapshot.get("receivers") or []) if receivers else set()
+    return {r for r in found | {snapshot.get("source_room_code")} if isinstance(r, str)}
+
+
+def _schools_of(db: sqlite_utils.Database, rooms: Collection[str]) -> set[str]:
+    return {r[0] for r in db.execute(f"SELECT DISTINCT school_code FROM rooms WHERE code IN "
+                                     f"({','.join('?' * len(rooms)) or 'NULL'})", sorted(rooms))}
 
 
 def audit_events(db: sqlite_utils.Database, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -254,9 +260,9 @@ def queue_audit_events(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]
             before, after = detail.get("before") or {}, detail.get("after") or {}
             if event == "changed" and all(before.get(k) == after.get(k) for k in CHANGES):
                 continue  # a new title or notes: nothing a receiving school must act on
-            schools = _schools(before) | _schools(after)
-            if event in ("rejected", "expired"):
-                schools = {s for s in (after.get("source_school_code") or before.get("source_school_code"),) if s}
+            # Rejection and expiry concern the host's school; the rest every school the session touches.
+            wide = event not in ("rejected", "expired")
+            schools = _schools_of(db, _rooms(before, wide) | _rooms(after, wide))
             session_event(db, now, event, int(subject), {"reason": after.get("reason") or ""},
                           key=f"audit:{row['id']}", schools=schools, host=event != "changed")
             queued += 1

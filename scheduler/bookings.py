@@ -1,0 +1,273 @@
+"""Booking rules for sky-classroom sessions, as plain functions over plain data.
+
+A session *claims* its source room, its host, every receiving room and some bandwidth for as
+long as it lasts. ``check`` says what stands in the way of a new claim against the claims
+already held (a ``Ledger``); ``suggest`` finds the nearest free slots of the same length. The
+hub's store loads the ledger and writes the accepted claim in one transaction; nothing here
+touches storage. Problems are data (a kind and what it is about): the hub puts them in words.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterable, Iterator, Mapping, Protocol
+
+from scheduler.timetable import Timetable
+
+KINDS = ("open_lesson", "collective_research", "quality_course", "teacher_training", "recording")
+STATES = ("pending", "booked", "rejected", "cancelled", "expired", "finished")
+HOLDING = ("pending", "booked", "finished")  # the states that keep their slots; the others free them
+EDITABLE = ("pending", "booked")
+SOURCE_ROOM_KINDS = ("broadcast", "digital")
+# No session may be this long (booking_max_minutes is bounded below it), so a session colliding
+# with one at ``start`` began after ``start - LONGEST``: a check reads that range of an index only.
+LONGEST = timedelta(hours=12)
+COUNTY = ("county", "")
+CALENDAR_KINDS = ("ends_before_start", "too_short", "too_long", "spans_days", "in_past",
+                  "not_school_day", "holiday", "outside_hours")
+
+Pool = tuple[str, str]  # ("school", code) or COUNTY
+
+
+def school_pool(code: str) -> Pool:
+    return ("school", code)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a session holds from ``start`` to ``end`` (half-open)."""
+    start: datetime
+    end: datetime
+    source_room: str
+    host: int
+    receivers: frozenset[str] = frozenset()
+    loads: tuple[tuple[Pool, float], ...] = ()  # Mbps it takes from each pool while it lasts
+    id: int | None = None
+    title: str = ""
+
+    def rooms(self) -> frozenset[str]:
+        return self.receivers | {self.source_room}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a claim cannot be had: what kind, about which room or school, against what."""
+    kind: str
+    resource: str = ""
+    other: Claim | None = None
+    need: float | None = None
+    free: float | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    timetable: Timetable                   # zone, school days, holidays
+    hours: tuple[tuple[int, int], ...]     # booking periods, minutes after local midnight
+    buffer: timedelta                      # setup time kept free between sessions in one room
+    min_length: timedelta
+    max_length: timedelta
+    stream_mbps: float
+    live_share: float                      # share of a school's uplink live streams may use
+    county_mbps: float                     # the county streaming server's egress
+    terms: tuple[tuple[date, date], ...] = ()
+    approval_required: bool = True
+
+
+def stream_loads(source_school: str, live_receiver_schools: Iterable[str], mbps: float) -> tuple[tuple[Pool, float], ...]:
+    """Bandwidth of a live session: one stream up at the source school, one down at each live
+    receiving room's school, and every receiving stream out of the county server. No live
+    receiver (a recording) costs nothing."""
+    schools = list(live_receiver_schools)
+    if not schools or mbps <= 0:
+        return ()
+    load: dict[Pool, float] = defaultdict(float)
+    load[school_pool(source_school)] += mbps
+    for school in schools:
+        load[school_pool(school)] += mbps
+    load[COUNTY] = mbps * len(schools)
+    return tuple(sorted(load.items()))
+
+
+def capacities(uplinks: Mapping[str, float], rules: Rules) -> dict[Pool, float]:
+    """What each pool can give live streams: a share of each school's uplink, and the county server."""
+    return {**{school_pool(code): mbps * rules.live_share for code, mbps in uplinks.items()},
+            COUNTY: rules.county_mbps}
+
+
+def no_uplink_problems(receiver_schools: Mapping[str, str], uplinks: Mapping[str, float],
+                       recorded: bool) -> list[Problem]:
+    """A school without an uplink on record cannot receive live; unless the session is recorded
+    (its rooms then get the recording), that is a problem."""
+    if recorded:
+        return []
+    return [Problem("no_uplink", school) for school in sorted(set(receiver_schools.values()))
+            if uplinks.get(school, 0) <= 0]
+
+
+def calendar_problems(start: datetime, end: datetime, rules: Rules, now: datetime) -> list[Problem]:
+    """Whether the time itself is bookable: order, length, not past, a school day, inside the hours."""
+    if end < start:
+        return [Problem("ends_before_start")]
+    found = []
+    if end - start < rules.min_length:
+        found.append(Problem("too_short"))
+    elif end - start > rules.max_length:
+        found.append(Problem("too_long"))
+    if start < now:
+        found.append(Problem("in_past"))
+    tz = rules.timetable.tz
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date()
+    midnight = datetime.combine(day, time(), tz)
+    if local_end > midnight + timedelta(days=1):
+        return found + [Problem("spans_days")]
+    if rules.timetable.holiday(day):
+        found.append(Problem("holiday", day.isoformat()))
+    elif day.weekday() not in rules.timetable.school_days:
+        found.append(Problem("not_school_day", day.isoformat()))
+    first, last = _minutes(local_start, midnight), _minutes(local_end, midnight)
+    if not any(a <= first and last <= b for a, b in rules.hours):
+        found.append(Problem("outside_hours"))
+    return found
+
+
+def _minutes(moment: datetime, midnight: datetime) -> float:
+    return (moment - midnight).total_seconds() / 60
+
+
+class _Timeline:
+    """Claims on one resource or pool, sorted by start, for range questions by bisection."""
+
+    def __init__(self) -> None:
+        self.starts: list[datetime] = []
+        self.claims: list[Claim] = []
+
+    def add(self, claim: Claim) -> None:
+        at = bisect.bisect_right(self.starts, claim.start)
+        self.starts.insert(at, claim.start)
+        self.claims.insert(at, claim)
+
+    def near(self, start: datetime, end: datetime) -> Iterator[Claim]:
+        """Claims that start before ``end`` and could still last until after ``start``."""
+        first = bisect.bisect_left(self.starts, start - LONGEST)
+        last = bisect.bisect_left(self.starts, end)
+        return iter(self.claims[first:last])
+
+
+@dataclass
+class Ledger:
+    """The claims held that a new one could collide with, indexed by room, host and pool."""
+    buffer: timedelta
+    rooms: dict[str, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
+    hosts: dict[int, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
+    pools: dict[Pool, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
+
+    @classmethod
+    def of(cls, claims: Iterable[Claim], buffer: timedelta) -> "Ledger":
+        ledger = cls(buffer)
+        for claim in claims:
+            ledger.add(claim)
+        return ledger
+
+    def add(self, claim: Claim) -> None:
+        for room in claim.rooms():
+            self.rooms[room].add(claim)
+        self.hosts[claim.host].add(claim)
+        for pool, _mbps in claim.loads:
+            self.pools[pool].add(claim)
+
+
+def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
+    """Every held claim that shares a room or the host with ``claim`` within the setup buffer.
+
+    Two claims collide when each starts before the other's end plus the buffer, so a session
+    may start exactly ``buffer`` after the last one in its room ends.
+    """
+    found = []
+    wide_start, wide_end = claim.start - ledger.buffer, claim.end + ledger.buffer
+    for room in sorted(claim.rooms()):
+        kind = "room_busy" if room == claim.source_room else "receiver_busy"
+        found += [Problem(kind, room, other) for other in _colliding(ledger.rooms.get(room), claim, wide_start, wide_end)]
+    found += [Problem("host_busy", str(claim.host), other)
+              for other in _colliding(ledger.hosts.get(claim.host), claim, wide_start, wide_end)]
+    return found
+
+
+def _colliding(line: _Timeline | None, claim: Claim, start: datetime, end: datetime) -> list[Claim]:
+    if line is None:
+        return []
+    return [o for o in line.near(start, end) if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
+
+
+def peak_load(claims: Iterable[tuple[datetime, datetime, float]], start: datetime, end: datetime) -> float:
+    """The highest sum of loads at any instant of ``[start, end)``, over (start, end, load) intervals."""
+    events = []
+    for s, e, load in claims:
+        s, e = max(s, start), min(e, end)
+        if s < e:
+            events += [(s, 1, load), (e, 0, -load)]  # at one instant an end comes before a start
+    events.sort(key=lambda ev: (ev[0], ev[1]))
+    peak = running = 0.0
+    for _at, _order, delta in events:
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def over_capacity(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float]) -> list[Problem]:
+    """Every pool that could not carry ``claim``'s streams at some instant of it."""
+    found = []
+    for pool, mbps in claim.loads:
+        held = [(o.start, o.end, dict(o.loads)[pool]) for o in ledger.pools[pool].near(claim.start, claim.end)
+                if o.end > claim.start and (claim.id is None or o.id != claim.id)] if pool in ledger.pools else []
+        free = capacity.get(pool, 0.0) - peak_load(held, claim.start, claim.end)
+        if mbps > free + 1e-9:
+            found.append(Problem("county_bandwidth" if pool == COUNTY else "bandwidth", pool[1],
+                                 need=mbps, free=round(max(free, 0.0), 3)))
+    return found
+
+
+def check(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float], rules: Rules,
+          now: datetime) -> list[Problem]:
+    """Everything that stands in the way of ``claim``: its time, its rooms and host, its bandwidth."""
+    return (calendar_problems(claim.start, claim.end, rules, now) + conflicts(claim, ledger)
+            + over_capacity(claim, ledger, capacity))
+
+
+def suggest(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float], rules: Rules, now: datetime,
+            count: int = 3, step: timedelta = timedelta(minutes=5),
+            horizon: timedelta = timedelta(days=14)) -> list[tuple[datetime, datetime]]:
+    """The ``count`` free slots of ``claim``'s length nearest to its start (later first at equal
+    distance), on school days within the booking hours, not in the past, not overlapping each other.
+    ``ledger`` must hold the claims of ``horizon`` either way."""
+    length = claim.end - claim.start
+    found: list[tuple[datetime, datetime]] = []
+    for k in range(1, int(horizon / step) + 1):
+        for start in (claim.start + k * step, claim.start - k * step):
+            end = start + length
+            if any(s < end and start < e for s, e in found):
+                continue
+            moved = Claim(start, end, claim.source_room, claim.host, claim.receivers, claim.loads, claim.id)
+            if not check(moved, ledger, capacity, rules, now):
+                found.append((start, end))
+                if len(found) == count:
+                    return found
+    return found
+
+
+# The booking jobs, with their storage passed in (the hub's bookings store provides it).
+class BookingStore(Protocol):
+    def expire_pending(self, db: Any, now: datetime, deadline: timedelta) -> int: ...
+    def finish_ended(self, db: Any, now: datetime) -> int: ...
+
+
+def expire_pending(db: Any, now: datetime, deadline: timedelta, store: BookingStore) -> dict[str, int]:
+    """Pending sessions whose approval did not come ``deadline`` before their start expire and free their slots."""
+    return {"expired": store.expire_pending(db, now, deadline)}
+
+
+def finish_sessions(db: Any, now: datetime, store: BookingStore) -> dict[str, int]:
+    """Booked sessions whose end has passed are finished (delivery records whether they were held)."""
+    return {"finished": store.finish_ended(db, now)}
