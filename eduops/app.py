@@ -5,6 +5,8 @@ from flask import Flask, abort, request
 
 from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
 from eduops.bookings import api as bookings_api
+from eduops.bookings import feeds as bookings_feeds
+from eduops.bookings import pages as bookings_pages
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
 from eduops.coverage import pages as coverage_pages
@@ -39,6 +41,8 @@ def create_app(config: Config) -> Flask:
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))
     app.register_blueprint(fleet_pages.bp)
+    app.register_blueprint(bookings_pages.bp)
+    app.register_blueprint(bookings_feeds.bp)
     app.register_blueprint(openapi.bp)
 
     @app.before_request

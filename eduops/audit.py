@@ -17,6 +17,7 @@ from eduops.clock import to_iso
 EVENTS = ("login", "login_failed", "logout", "password_changed", "password_reset", "user_added",
           "access_changed", "user_disabled", "user_enabled", "token_created", "token_revoked",
           "enroll_token_created", "enroll_token_rotated", "enroll_token_revoked", "terminal_retired",
+          "feed_token_created", "feed_token_revoked",
           "session_booked", "session_edited", "session_cancelled", "session_approved", "session_rejected",
           "session_expired")
 

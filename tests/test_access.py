@@ -16,7 +16,8 @@ from eduops.auth import ROLES, current_user, require, require_school, school_sco
 from eduops.clock import utcnow
 
 # The only routes anyone may reach without signing in; the agent API checks agent keys itself.
-PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/lang/<code>", "/api/openapi.json", "/metrics"}
+PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/lang/<code>", "/api/openapi.json", "/metrics",
+          "/feeds/<token>.ics"}
 AGENT_API = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands", "/api/v1/schedule")
 IDENTITIES = ("anonymous", "viewer", "teacher@S1", "teacher@S2", "it_staff@S1", "it_staff@S2", "admin")
 
@@ -76,6 +77,11 @@ POLICY = {
     "fleet_pages.terminals": {"it_staff", "viewer", "admin"}, "fleet_pages.retire_terminal": {"it_staff", "admin"},
     **{f"fleet_pages.{view}": {"it_staff", "admin"} for view in ("token_list", "create_token", "revoke_token",
                                                                  "rotate_token")},
+    **{f"bookings_pages.{view}": EVERYONE for view in ("show", "rooms_index", "room_week", "school_week")},
+    **{f"bookings_pages.{view}": {"teacher", "it_staff", "admin"}
+       for view in ("mine", "new_form", "create", "edit_form", "edit", "cancel", "school_classes")},
+    **{f"bookings_pages.{view}": {"admin"} for view in ("approvals", "approve", "reject")},
+    **{f"bookings_feeds.{view}": EVERYONE for view in ("feed_page", "create_feed", "revoke_feed")},
     **{f"bookings_api.{view}": EVERYONE for view in ("list_sessions", "show_session", "room_schedule",
                                                        "school_schedule")},
     **{f"bookings_api.{view}": {"teacher", "it_staff", "admin"} for view in ("create_session", "check_session",
