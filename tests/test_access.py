@@ -87,6 +87,10 @@ POLICY = {
     **{f"bookings_api.{view}": {"teacher", "it_staff", "admin"} for view in ("create_session", "check_session",
                                                                            "edit_session", "cancel_session")},
     "bookings_api.approve_session": {"admin"}, "bookings_api.reject_session": {"admin"},
+    **{f"delivery_pages.{view}": EVERYONE for view in ("overview", "overview_export", "upcoming", "notifications",
+                                                        "notifications_read")},
+    "delivery_pages.attendance": {"teacher", "it_staff", "admin"},
+    **{f"delivery_pages.{view}": {"it_staff", "admin"} for view in ("robots", "add_robot", "delete_robot")},
 }
 
 
@@ -100,7 +104,7 @@ def test_every_guarded_route_has_its_policy_and_its_decorator_agrees():
 # A value for each kind of URL argument; "victim" and "victim_token" stand for a teacher of S2 and their token.
 SAMPLE_ARGS = {"user_id": "victim", "token_id": "victim_token", "action": "disable", "code": "nowhere",
                "fmt": "csv", "agent_id": "ag_nowhere",
-               "session_id": "999"}
+               "session_id": "999", "robot_id": "999"}
 
 
 def _victim(db_path, make_user):

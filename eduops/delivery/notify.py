@@ -24,6 +24,9 @@ from eduops.clock import local_text, to_iso
 from eduops.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)
+# Apprise's own log lines may quote a robot's URL, access token and all: they never reach the
+# hub's log. What failed is captured per send (``send``), cleaned of secrets, and logged by robot id.
+logging.getLogger("apprise").propagate = False
 
 N_ = str  # marks a message for pybabel; translated when it is shown or sent
 MESSAGES = {

@@ -234,6 +234,10 @@ def held_by_area_and_kind(db: sqlite_utils.Database) -> list[tuple[str, str, int
                       "GROUP BY t.area_code, s.kind").fetchall()
 
 
+def area_codes(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT code FROM areas ORDER BY sort")]
+
+
 def sessions_by_kind_and_state(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
     return db.execute("SELECT kind, state, COUNT(*) FROM sky_sessions GROUP BY kind, state").fetchall()
 
