@@ -54,7 +54,7 @@ def send_notifications(db: Any, now: datetime, retry_base: timedelta, max_attemp
                        batch: int = 50) -> dict[str, int]:
     """Send what the outbox holds that is due; a failure is logged, counted and retried later."""
     outcomes = {"sent": 0, "retry": 0, "gave_up": 0}
-    for message in store.due_messages(db, now, batch):
+    for message in store.claim_due(db, now, batch, lease=timedelta(minutes=10)):
         title, body = store.robot_text(message, tz)
         error = store.send(message["url"], title, body)
         outcome = store.record_attempt(db, message["id"], error, now, retry_base, max_attempts)

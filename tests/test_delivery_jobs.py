@@ -121,7 +121,8 @@ def test_booking_decisions_are_told_to_the_schools_they_touch(db, lesson):
     assert sorted(told) == sorted([(lesson["host"], "rejected"), (lesson["it_s1"], "rejected"),
                                    (lesson["host"], "cancelled"), (lesson["it_s1"], "cancelled"),
                                    (lesson["it_s2"], "cancelled")])
-    [cancelled] = [m for m in notify.due_messages(db, T, 10) if m["target_id"] == s2]
+    [cancelled] = [m for m in notify.claim_due(db, T, 10, timedelta(minutes=10)) if m["target_id"] == s2]
+    assert notify.claim_due(db, T, 10, timedelta(minutes=10)) == []     # leased: a second sender takes nothing
     assert notify.robot_text(cancelled, "Asia/Shanghai") == (
         "EduOps 空中课堂", "《三年级数学公开课》（2026-12-07 10:00）已取消：停电")
 

@@ -166,10 +166,18 @@ def robot_text(message: dict[str, Any], tz: str) -> tuple[str, str]:
     return ROBOT_LANGUAGE.gettext(TITLE), body
 
 
-def due_messages(db: sqlite_utils.Database, now: datetime, limit: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT o.id, o.event, o.params, o.attempts, t.url, t.id AS target_id FROM notify_outbox o "
-                         "JOIN notify_targets t ON t.id = o.target_id WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL "
-                         "AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?", [to_iso(now), limit]))
+def claim_due(db: sqlite_utils.Database, now: datetime, limit: int, lease: timedelta) -> list[dict[str, Any]]:
+    """Take the messages due to be sent, in one transaction: each is leased (its next attempt moved
+    ``lease`` ahead) so that a second sender at the same time (`eduops jobs run` beside the hub's
+    own scheduler) does not send it too; ``record_attempt`` then sets its real next attempt."""
+    with dbmod.write(db):
+        rows = list(db.query(
+            "SELECT o.id, o.event, o.params, o.attempts, t.url, t.id AS target_id FROM notify_outbox o "
+            "JOIN notify_targets t ON t.id = o.target_id WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL "
+            "AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?", [to_iso(now), limit]))
+        db.conn.executemany("UPDATE notify_outbox SET next_attempt_at = ? WHERE id = ?",
+                            [(to_iso(now + lease), r["id"]) for r in rows])
+    return rows
 
 
 def send(url: str, title: str, body: str) -> str:
