@@ -70,7 +70,7 @@ def test_readiness_and_booking_decisions_reach_the_robot_and_a_dead_one_loses_no
             report["body"]["displays"][0]["screen_on"] = screen_on
             assert agent.send(report).status_code == 200
         run_job(db_path, "readiness", at(MONDAY, "09:30"))
-        assert told("开始前 30 分钟尚未就绪：三(1)班教室: 显示屏未开", at(MONDAY, "09:30")), sink.received
+        assert told("开始前 30 分钟尚未就绪：三(1)班教室：显示屏未开", at(MONDAY, "09:30")), sink.received
 
         cancelled = api("teacher", "POST", f"/api/v1/sessions/{lesson['id']}/cancel",
                         json={"version": approved.json()["sessions"][0]["version"], "scope": "this", "reason": "停电"})

@@ -82,7 +82,7 @@ def test_a_message_reaches_the_robot_in_chinese(db, sink):
     assert send(db, T) == {"sent": 1, "retry": 0, "gave_up": 0}
     [message] = sink.received
     assert message["title"] == "EduOps 空中课堂"
-    assert message["message"] == "《三年级数学公开课》（2026-12-07 10:00）开始前 30 分钟尚未就绪：三(1)班教室: 显示屏未开"
+    assert message["message"] == "《三年级数学公开课》（2026-12-07 10:00）开始前 30 分钟尚未就绪：三(1)班教室：显示屏未开"
     assert send(db, T + timedelta(minutes=1)) == {"sent": 0, "retry": 0, "gave_up": 0}   # sent once
     assert notify.counts(db) == {"sent": 1, "failed": 0, "gave_up": 0, "pending": 0}
 

@@ -48,7 +48,7 @@ def test_the_session_page_shows_readiness_with_reasons_and_what_was_delivered(cl
     page = client.get(f"/bookings/{county['training']}").get_data(as_text=True)
     assert "开课前 30 分钟检查" in page
     assert "显示屏未开" in page                               # S2-R1's display was off at T-30
-    assert "没有在线终端, 未预留直播带宽（无出口带宽记录）" in page   # S3-R1: no agent, no uplink
+    assert "没有在线终端、未预留直播带宽（无出口带宽记录）" in page   # S3-R1: no agent, no uplink
     assert "已开课" in page and "2 个接收教室中 1 个在线收看" in page and "1.50 小时" in page
 
 

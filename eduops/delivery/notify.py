@@ -44,6 +44,9 @@ REASONS = {
     "no_bandwidth": N_("no live stream booked (no uplink on record)"),
 }
 TITLE = N_("EduOps sky classroom")
+LIST = N_(", ")                                # between reasons; Chinese writes 、
+ROOM = N_("%(room)s: %(reasons)s")             # one room and why it is not ready
+ROOMS = N_("; ")                               # between rooms
 # Robots post into Chinese school group chats, which have no reader's language to follow.
 ROBOT_LANGUAGE = gettext.translation("messages", Path(__file__).parent.parent / "translations",
                                      languages=["zh_Hans_CN"], fallback=True)
@@ -54,9 +57,15 @@ def render(event: str, params: dict[str, Any], translate: Callable[[str], str], 
     values = {"title": params.get("title", ""), "start": local_text(params.get("start"), tz),
               "end": local_text(params.get("end"), tz), "lead": params.get("lead", ""),
               "reason": params.get("reason") or "-"}
-    values["rooms"] = "; ".join(f"{name}: " + ", ".join(translate(REASONS[r]) for r in reasons)
-                                for name, reasons in params.get("rooms", []))
+    values["rooms"] = translate(ROOMS).join(
+        translate(ROOM) % {"room": name, "reasons": reason_list(reasons, translate)}
+        for name, reasons in params.get("rooms", []))
     return translate(MESSAGES[event]) % values
+
+
+def reason_list(codes: Iterable[str], translate: Callable[[str], str]) -> str:
+    """Why a room is not ready, as one phrase in the language ``translate`` speaks."""
+    return translate(LIST).join(translate(REASONS[code]) for code in codes)
 
 
 # Queueing (inside the caller's write transaction) --------------------------------------------------

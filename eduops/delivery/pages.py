@@ -30,7 +30,7 @@ UPCOMING = timedelta(days=7)
 
 def reason_text(codes: list[str]) -> str:
     """Why a room is not ready, in the reader's language."""
-    return ", ".join(_(notify.REASONS[code]) for code in codes)
+    return notify.reason_list(codes, _)
 
 
 def attendance_error(code: str) -> str:
