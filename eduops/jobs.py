@@ -58,7 +58,8 @@ def hub_jobs(config: Config) -> list[Job]:
         Job("delivery", timedelta(minutes=5), functools.partial(
             delivery_jobs.record_deliveries, reports_kept=timedelta(days=config.raw_report_days),
             store=delivery_store)),
-        Job("notify", timedelta(minutes=1), functools.partial(delivery_jobs.queue_notifications, store=notify)),
+        Job("notify", timedelta(minutes=1), functools.partial(
+            delivery_jobs.queue_notifications, notify=notify, store=delivery_store)),
         Job("notify_send", timedelta(seconds=30), functools.partial(
             delivery_jobs.send_notifications, retry_base=timedelta(seconds=config.notify_retry_base_s),
             max_attempts=config.notify_max_attempts, tz=config.timezone, store=notify)),

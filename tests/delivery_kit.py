@@ -11,9 +11,9 @@ from typing import Sequence
 
 import sqlite_utils
 
-from eduops import county, inventory
 from eduops import db as dbmod
 from eduops.clock import to_iso
+from tests import fleet_kit
 from tests.fleet_kit import report_body
 from tests.fleet_tables import add_agent
 
@@ -41,14 +41,15 @@ COUNTY = {
 
 
 def build_county(db_path: Path) -> None:
+    fleet_kit.build_county(db_path, COUNTY)
+
+
+def county_db(db_path: Path):
+    """For a fixture: the county in a migrated database, open while the test runs."""
+    build_county(db_path)
     database = dbmod.connect(db_path)
-    try:
-        dbmod.migrate(database)
-        raw = [inventory.RawSheet(inventory.SHEETS[name], list(rows[0]), [
-            (n, list(r.values())) for n, r in enumerate(rows, start=2)]) for name, rows in COUNTY.items() if rows]
-        county.apply_inventory(database, inventory.validate(raw, county.existing_codes(database)))
-    finally:
-        database.conn.close()
+    yield database
+    database.conn.close()
 
 
 def add_user(db: sqlite_utils.Database, username: str, role: str, schools: Sequence[str] = ()) -> int:

@@ -10,17 +10,14 @@ from eduops.delivery import notify
 from eduops.delivery import store
 from scheduler import delivery_jobs
 from scheduler.readiness import due_leads
-from tests.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
+from tests.delivery_kit import county_db, add_report, add_room_agent, add_session, add_user, utc
 
 T = utc(2026, 12, 7, 2, 0)       # 10:00 in Huize, a Monday
 
 
 @pytest.fixture
 def db(db_path):
-    build_county(db_path)
-    database = dbmod.connect(db_path)
-    yield database
-    database.conn.close()
+    yield from county_db(db_path)
 
 
 @pytest.fixture
@@ -112,8 +109,8 @@ def test_booking_decisions_are_told_to_the_schools_they_touch(db, lesson):
     audited(db, "session_rejected", lesson["id"], {**view, "state": "pending"},
             {**view, "state": "rejected", "reason": "与县教研活动冲突"})
     audited(db, "session_cancelled", lesson["id"], view, {**view, "state": "cancelled", "reason": "停电"})
-    assert delivery_jobs.queue_notifications(db, T, notify) == {"queued": 2}
-    assert delivery_jobs.queue_notifications(db, T, notify) == {"queued": 0}   # the cursor moved on
+    assert delivery_jobs.queue_notifications(db, T, notify, store) == {"queued": 2, "recorders_asked": 0}
+    assert delivery_jobs.queue_notifications(db, T, notify, store)["queued"] == 0   # the cursor moved on
     outbox = db.execute("SELECT target_id, event FROM notify_outbox ORDER BY id").fetchall()
     assert sorted(outbox) == sorted([(county, "rejected"), (s1, "rejected"),
                                      (county, "cancelled"), (s1, "cancelled"), (s2, "cancelled")])
@@ -125,6 +122,13 @@ def test_booking_decisions_are_told_to_the_schools_they_touch(db, lesson):
     assert notify.claim_due(db, T, 10, timedelta(minutes=10)) == []     # leased: a second sender takes nothing
     assert notify.robot_text(cancelled, "Asia/Shanghai") == (
         "EduOps 空中课堂", "《三年级数学公开课》（2026-12-07 10:00）已取消：停电")
+
+
+def test_a_change_to_a_recorded_session_asks_the_rooms_recorder_to_fetch_its_schedule(db, lesson):
+    view = {"state": "booked", "source_room_code": "S1-B", "receivers": ["S2-R1"], "recorded": True}
+    audited(db, "session_cancelled", lesson["id"], view, {**view, "state": "cancelled"})
+    assert delivery_jobs.queue_notifications(db, T, notify, store)["recorders_asked"] == 1
+    assert db.execute("SELECT agent_id, kind FROM commands").fetchall() == [(lesson["source"], "refresh_schedule")]
 
 
 def test_a_robot_url_is_shown_masked_and_a_bad_one_refused(db):

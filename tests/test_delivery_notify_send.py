@@ -12,7 +12,7 @@ from eduops import db as dbmod
 from eduops.delivery import notify
 from eduops.delivery import store
 from scheduler import delivery_jobs
-from tests.delivery_kit import add_session, add_user, build_county, utc
+from tests.delivery_kit import county_db, add_session, add_user, utc
 
 T = utc(2026, 12, 7, 1, 30)
 
@@ -58,10 +58,7 @@ def dead_url() -> str:
 
 @pytest.fixture
 def db(db_path):
-    build_county(db_path)
-    database = dbmod.connect(db_path)
-    yield database
-    database.conn.close()
+    yield from county_db(db_path)
 
 
 def send(db, now):

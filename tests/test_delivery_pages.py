@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from eduops import db as dbmod
-from eduops.delivery import notify, store
+from eduops.delivery import store
 from scheduler import delivery_jobs
 from tests.delivery_kit import add_report, add_room_agent, add_session, build_county, utc
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 import sqlite_utils
 
@@ -16,10 +16,12 @@ from eduops import db as dbmod
 from eduops.clock import from_iso, to_iso
 from eduops.delivery import notify
 from eduops.errors import Invalid, NotFound
+from eduops.fleet import commands
 from scheduler.delivered import Delivered
 from scheduler.readiness import RoomFacts, Terminal, Verdict
 
 HOLDING = ("booked", "finished")   # sessions that take place (pending ones wait for approval)
+REFRESH_TTL = timedelta(hours=1)   # after that the recorder has polled its schedule anyway
 
 
 # Recording schedules (GET /api/v1/schedule) and states (reports' body.recordings) -------------
@@ -51,6 +53,38 @@ def record_recordings(db: sqlite_utils.Database, agent_id: str, reported_at: str
         "at = excluded.at, reported_at = excluded.reported_at WHERE excluded.reported_at >= reported_at",
         [(int(sid), agent_id, state, reason or "", at, reported_at)
          for sid, state, reason, at in recordings if sid.isdigit()])
+
+
+def recorder_rooms(audit_rows: Iterable[dict[str, Any]]) -> set[str]:
+    """Source rooms of recorded sessions that booking decisions in the audit log changed."""
+    rooms = set()
+    for row in audit_rows:
+        if not row["event"].startswith("session_"):
+            continue
+        try:
+            detail = json.loads(row["detail"] or "{}")
+        except ValueError:
+            continue
+        for side in (detail.get("before") or {}, detail.get("after") or {}):
+            if (side.get("recorded") or side.get("kind") == "recording") and side.get("source_room_code"):
+                rooms.add(side["source_room_code"])
+    return rooms
+
+
+def ask_recorders_to_refresh(db: sqlite_utils.Database, rooms: Collection[str], now: datetime) -> int:
+    """Queue refresh_schedule for the agents of ``rooms``, so a change reaches the recorder in
+    seconds rather than at its next poll; the poll covers any that miss it."""
+    agent_ids = [r[0] for r in db.execute(
+        f"SELECT id FROM agents WHERE state != 'retired' AND room_code IN ({','.join('?' * len(rooms)) or 'NULL'})",
+        sorted(rooms))]
+    asked = 0
+    for agent_id in agent_ids:
+        try:
+            commands.queue_command(db, agent_id, "refresh_schedule", now, REFRESH_TTL)
+            asked += 1
+        except LookupError:  # retired since the query: nothing to ask
+            pass
+    return asked
 
 
 def recordings_of(db: sqlite_utils.Database, session_id: int) -> list[dict[str, Any]]:
