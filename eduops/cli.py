@@ -156,18 +156,24 @@ def demo(db_path: Path, host: str, port: int, agent_count: int) -> None:
     from datetime import datetime, timezone
 
     from eduops import demo as demomod
-    from eduops import server
+    from eduops import demo_bookings, server
     from eduops.swarm import Swarm
     from eduops.coverage.demo_history import seed_demo_history
+    from eduops.delivery.demo_history import seed_demo_delivery
 
+    terms, holidays = demo_bookings.demo_terms(datetime.now(timezone.utc).date())
     config = configmod.with_generated_secret(
-        load_config(None, db_path=db_path, host=host, port=port, demo=True))
+        load_config(None, db_path=db_path, host=host, port=port, demo=True, terms=terms, holidays=holidays))
     database = open_db(config)
     try:
         created = demomod.ensure_demo_county(database)
         if created:
             seed_demo_history(database, datetime.now(timezone.utc), config, random.Random(demomod.SEED))
         logins = demomod.ensure_demo_accounts(database, utcnow())
+        if created:
+            click.echo(f"Booked {demo_bookings.seed_demo_sessions(database, utcnow(), config)} sky classroom sessions")
+            delivered = seed_demo_delivery(database, utcnow(), random.Random(demomod.SEED))
+            click.echo(f"Made up what {delivered} past sessions delivered")
     except demomod.NotADemoDatabaseError as exc:
         raise click.UsageError(str(exc)) from None
     finally:

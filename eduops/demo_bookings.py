@@ -21,6 +21,7 @@ from eduops import accounts, passwords
 from eduops.audit import Actor
 from eduops.bookings import rules_of, schedule, schemas, store
 from eduops.config import Config
+from eduops.demo import GRADE_NAMES
 from eduops.errors import Conflict
 
 DEMO = Actor("demo-admin", "demo")
@@ -108,10 +109,11 @@ def seed_demo_sessions(db: sqlite_utils.Database, now: datetime, config: Config)
         villages = [v for v in p["villages"] if v] or [[]]
         # Each lead school broadcasts two weekly lessons, each to the village schools of one township.
         for k, (grade, subject, weekday, start) in enumerate([(3, "数学", 1, "10:00"), (4, "语文", 3, "14:30")]):
-            receivers = _grade(villages[k % len(villages)], grade) or _grade(villages[0], grade)
-            if area == "main_urban":  # the town has no village schools: it reaches the far ones of Yiche
-                receivers = _grade(plan.get("yiche", p)["villages"][k], grade)
-            series(weekday, kind="open_lesson", title=f"同步课堂·{grade}年级{subject}", subject=subject,
+            receivers = _grade(villages[k % len(villages)], grade)
+            if area == "main_urban":  # the town has no village schools: on other days it reaches Yiche's far ones
+                weekday, far = weekday - 1, plan["yiche"]["villages"]
+                receivers = _grade(far[(2 + k) % len(far)], grade)
+            series(weekday, kind="open_lesson", title=f"同步课堂·{GRADE_NAMES[grade]}{subject}", subject=subject,
                    grade=grade, source_room=p["rooms"][k % len(p["rooms"])], host=host, start=start,
                    minutes=40, receiving_classes=receivers, recorded=True)
         # Broadcast rooms record a quality course on Wednesday mornings.
@@ -142,10 +144,10 @@ def seed_demo_sessions(db: sqlite_utils.Database, now: datetime, config: Config)
     nagu, zhehai = plan["nagu"]["villages"][0], plan["zhehai"]["villages"][1]
     next_week = today + timedelta(days=7 - today.weekday())
     asked = []
-    for offset, schools, grade, title in [(0, nagu[:3], 5, "五年级科学：植物的一生"),
-                                          (2, zhehai[:3], 6, "六年级英语：My Dream"),
+    for offset, schools, grade, title in [(0, nagu[:3], 4, "四年级科学：植物的一生"),
+                                          (2, zhehai[:3], 3, "三年级英语：Colours"),
                                           (4, nagu[3:6] or nagu[:3], 2, "二年级音乐：小雨沙沙")]:
-        asked += _book(db, teacher, rules, now, tz, day=next_week + timedelta(days=offset), start="09:00",
+        asked += _book(db, teacher, rules, now, tz, day=next_week + timedelta(days=offset), start="11:00",
                        minutes=40, kind="open_lesson", title=title, source_room=plan["main_urban"]["rooms"][2],
                        receiving_classes=_grade(schools, grade), recorded=True)
     rejected = asked[-1]

@@ -9,10 +9,11 @@ touches storage. Problems are data (a kind and what it is about): the hub puts t
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from scheduler.timetable import Timetable
 
@@ -47,8 +48,13 @@ class Claim:
     id: int | None = None
     title: str = ""
 
+    @functools.cached_property
     def rooms(self) -> frozenset[str]:
         return self.receivers | {self.source_room}
+
+    @functools.cached_property
+    def load_of(self) -> dict[Pool, float]:
+        return dict(self.loads)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def stream_loads(source_school: str, live_receiver_schools: Iterable[str], mbps:
     for school in schools:
         load[school_pool(school)] += mbps
     load[COUNTY] = mbps * len(schools)
-    return tuple(sorted(load.items()))
+    return tuple(load.items())
 
 
 def capacities(uplinks: Mapping[str, float], rules: Rules) -> dict[Pool, float]:
@@ -137,46 +143,46 @@ def _minutes(moment: datetime, midnight: datetime) -> float:
     return (moment - midnight).total_seconds() / 60
 
 
-class _Timeline:
-    """Claims on one resource or pool, sorted by start, for range questions by bisection."""
-
-    def __init__(self) -> None:
-        self.starts: list[datetime] = []
-        self.claims: list[Claim] = []
-
-    def add(self, claim: Claim) -> None:
-        at = bisect.bisect_right(self.starts, claim.start)
-        self.starts.insert(at, claim.start)
-        self.claims.insert(at, claim)
-
-    def near(self, start: datetime, end: datetime) -> Iterator[Claim]:
-        """Claims that start before ``end`` and could still last until after ``start``."""
-        first = bisect.bisect_left(self.starts, start - LONGEST)
-        last = bisect.bisect_left(self.starts, end)
-        return iter(self.claims[first:last])
+def _keys(claim: Claim, kind: str) -> Iterable[Any]:
+    if kind == "room":
+        return claim.rooms
+    return (claim.host,) if kind == "host" else claim.load_of
 
 
-@dataclass
 class Ledger:
-    """The claims held that a new one could collide with, indexed by room, host and pool."""
-    buffer: timedelta
-    rooms: dict[str, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
-    hosts: dict[int, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
-    pools: dict[Pool, _Timeline] = field(default_factory=lambda: defaultdict(_Timeline))
+    """The claims held that a new one could collide with, indexed by room, host and pool. Each kind
+    of index is built in one pass the first time it is asked for, so a check pays only for what it uses."""
+
+    def __init__(self, buffer: timedelta, claims: Iterable[Claim] = ()):
+        self.buffer = buffer
+        self._claims = sorted(claims, key=lambda c: c.start)
+        self._index: dict[str, dict[Any, list[Claim]]] = {}          # kind -> key -> claims by start
+        self._starts: dict[tuple[str, Any], list[datetime]] = {}     # the starts of the lines asked for
 
     @classmethod
     def of(cls, claims: Iterable[Claim], buffer: timedelta) -> "Ledger":
-        ledger = cls(buffer)
-        for claim in claims:
-            ledger.add(claim)
-        return ledger
+        return cls(buffer, claims)
 
     def add(self, claim: Claim) -> None:
-        for room in claim.rooms():
-            self.rooms[room].add(claim)
-        self.hosts[claim.host].add(claim)
-        for pool, _mbps in claim.loads:
-            self.pools[pool].add(claim)
+        bisect.insort(self._claims, claim, key=lambda c: c.start)
+        for kind, index in self._index.items():
+            for key in _keys(claim, kind):
+                bisect.insort(index.setdefault(key, []), claim, key=lambda c: c.start)
+                self._starts.pop((kind, key), None)
+
+    def near(self, kind: str, key: Any, start: datetime, end: datetime) -> list[Claim]:
+        """Claims on one room, host or pool that start before ``end`` and could last until after ``start``."""
+        if kind not in self._index:
+            index: dict[Any, list[Claim]] = {}
+            for claim in self._claims:
+                for k in _keys(claim, kind):
+                    index.setdefault(k, []).append(claim)
+            self._index[kind] = index
+        line = self._index[kind].get(key, [])
+        starts = self._starts.get((kind, key))
+        if starts is None:
+            starts = self._starts[(kind, key)] = [c.start for c in line]
+        return line[bisect.bisect_left(starts, start - LONGEST):bisect.bisect_left(starts, end)]
 
 
 def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
@@ -187,18 +193,17 @@ def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
     """
     found = []
     wide_start, wide_end = claim.start - ledger.buffer, claim.end + ledger.buffer
-    for room in sorted(claim.rooms()):
+    for room in sorted(claim.rooms):
         kind = "room_busy" if room == claim.source_room else "receiver_busy"
-        found += [Problem(kind, room, other) for other in _colliding(ledger.rooms.get(room), claim, wide_start, wide_end)]
+        found += [Problem(kind, room, other) for other in _colliding(ledger.near("room", room, wide_start, wide_end), claim, wide_start, wide_end)]
     found += [Problem("host_busy", str(claim.host), other)
-              for other in _colliding(ledger.hosts.get(claim.host), claim, wide_start, wide_end)]
+              for other in _colliding(ledger.near("host", claim.host, wide_start, wide_end), claim, wide_start,
+                                                   wide_end)]
     return found
 
 
-def _colliding(line: _Timeline | None, claim: Claim, start: datetime, end: datetime) -> list[Claim]:
-    if line is None:
-        return []
-    return [o for o in line.near(start, end) if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
+def _colliding(near: list[Claim], claim: Claim, start: datetime, end: datetime) -> list[Claim]:
+    return [o for o in near if o.start < end and start < o.end and (claim.id is None or o.id != claim.id)]
 
 
 def peak_load(claims: Iterable[tuple[datetime, datetime, float]], start: datetime, end: datetime) -> float:
@@ -220,8 +225,8 @@ def over_capacity(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float]) 
     """Every pool that could not carry ``claim``'s streams at some instant of it."""
     found = []
     for pool, mbps in claim.loads:
-        held = [(o.start, o.end, dict(o.loads)[pool]) for o in ledger.pools[pool].near(claim.start, claim.end)
-                if o.end > claim.start and (claim.id is None or o.id != claim.id)] if pool in ledger.pools else []
+        held = [(o.start, o.end, o.load_of[pool]) for o in ledger.near("pool", pool, claim.start, claim.end)
+                if o.end > claim.start and (claim.id is None or o.id != claim.id)]
         free = capacity.get(pool, 0.0) - peak_load(held, claim.start, claim.end)
         if mbps > free + 1e-9:
             found.append(Problem("county_bandwidth" if pool == COUNTY else "bandwidth", pool[1],

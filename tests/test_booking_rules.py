@@ -251,11 +251,11 @@ def test_for_any_sequence_of_accepted_bookings_nothing_is_double_booked_or_over_
     buffer = RULES_P.buffer
     for x, y in combinations(accepted, 2):  # checked by brute force, not by the ledger's index
         apart = x.end + buffer <= y.start or y.end + buffer <= x.start
-        assert apart or (not x.rooms() & y.rooms() and x.host != y.host), (x, y)
+        assert apart or (not x.rooms & y.rooms and x.host != y.host), (x, y)
     pools = {pool for c in accepted for pool, _ in c.loads}
     for pool in pools:
         for moment in {c.start for c in accepted}:
-            load = sum(dict(c.loads).get(pool, 0) for c in accepted if c.start <= moment < c.end)
+            load = sum(c.load_of.get(pool, 0) for c in accepted if c.start <= moment < c.end)
             assert load <= capacity.get(pool, 0) + 1e-9, (pool, moment, load)
 
 
@@ -268,7 +268,7 @@ def test_a_refused_claim_names_a_real_collision_and_an_accepted_one_has_none(hel
     for p in b.conflicts(new, ledger):
         o = p.other
         assert o.start < new.end + RULES_P.buffer and new.start < o.end + RULES_P.buffer
-        assert p.resource in o.rooms() | {str(o.host)}
+        assert p.resource in o.rooms | {str(o.host)}
     brute = [o for o in held if o.start < new.end + RULES_P.buffer and new.start < o.end + RULES_P.buffer
-             and (o.rooms() & new.rooms() or o.host == new.host)]
+             and (o.rooms & new.rooms or o.host == new.host)]
     assert {p.other.id for p in b.conflicts(new, ledger)} == {o.id for o in brute}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from eduops import db as dbmod
 from tests.support import sky_county
@@ -46,8 +47,11 @@ def hub(db_path):
 
 
 def shot(page, name: str) -> None:
+    """A screenshot; on a phone, the page must also fit its width (nothing to scroll sideways)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if page.viewport_size == PHONE:
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], name
 
 
 class Teacher:
@@ -106,7 +110,7 @@ def test_a_teacher_books_a_live_lesson_to_three_village_schools_in_under_a_minut
     teacher.click(page.locator("details.township > summary", has_text="者海镇"))
     for code in ("S11", "S12", "S13"):
         teacher.click(page.locator(f"#rs-{code}"))
-    page.wait_for_function("document.querySelectorAll('.chosen .chip').length === 3")
+    expect(page.locator(".chosen .chip")).to_have_count(3)
     page.wait_for_selector(".feedback[data-state=ok] .note")  # reaches beyond the school: approval is needed
     assert "审批" in page.locator(".feedback").inner_text()
     assert page.locator('.chosen input[name="class"]').count() == 18

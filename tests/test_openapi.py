@@ -158,3 +158,23 @@ def test_the_schemas_refuse_an_answer_that_strays_from_them(served):
                                            "room_code": None, "room_name": None, "wifi_ssid": "x"}]}
     assert disagreements.is_valid(wifi)
     assert not disagreements.is_valid({**wifi, "disagreements": [{**wifi["disagreements"][0], "terminals": 2}]})
+
+
+def test_booking_routes_describe_their_bodies_and_the_conflicts_they_answer():
+    doc = openapi.document(create_app(configmod.load(env={}, overrides={"secret_key": "collection-only"})))
+    create = doc["paths"]["/api/v1/sessions"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BookingRequest"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "404", "409"}
+    assert create["responses"]["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ConflictAnswer"}
+    assert create["security"] == [{"userToken": []}]
+    problem = doc["components"]["schemas"]["Problem"]
+    assert {"room_busy", "bandwidth", "holiday"} <= set(problem["properties"]["kind"]["enum"])
+    assert doc["components"]["schemas"]["BookingRequest"]["additionalProperties"] is False
+    listing = {p["name"] for p in doc["paths"]["/api/v1/sessions"]["get"]["parameters"]}
+    assert listing == {"from", "to", "room", "school", "host", "state", "mine", "limit"}
+    assert doc["paths"]["/api/v1/sessions/{session_id}"]["patch"]["requestBody"]["content"]["application/json"][
+        "schema"] == {"$ref": "#/components/schemas/EditRequest"}
+    week = {p["name"] for p in doc["paths"]["/api/v1/rooms/{code}/schedule"]["get"]["parameters"]}
+    assert week == {"code", "from", "to"}

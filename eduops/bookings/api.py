@@ -151,14 +151,18 @@ def cancel_session(session_id: int) -> Response:
                                          current_user(), actor(), now()))
 
 
+def _decide(session_id: int, approve: bool) -> Response:
+    asked = parse(Decision)
+    return jsonify(sessions=store.decide(get_db(), session_id, asked.version, asked.scope, approve, asked.reason,
+                                         current_user(), actor(), now()))
+
+
 @bp.post("/sessions/<int:session_id>/approve")
 @_describe("The county admin approves a pending session (or the rest of its series)", SessionList,
            400, 403, 404, 409, body=Decision, refusal=ConflictAnswer)
 @decide
 def approve_session(session_id: int) -> Response:
-    asked = parse(Decision)
-    return jsonify(sessions=store.decide(get_db(), session_id, asked.version, asked.scope, True, asked.reason,
-                                         current_user(), actor(), now()))
+    return _decide(session_id, approve=True)
 
 
 @bp.post("/sessions/<int:session_id>/reject")
@@ -166,9 +170,14 @@ def approve_session(session_id: int) -> Response:
            400, 403, 404, 409, body=Decision, refusal=ConflictAnswer)
 @decide
 def reject_session(session_id: int) -> Response:
-    asked = parse(Decision)
-    return jsonify(sessions=store.decide(get_db(), session_id, asked.version, asked.scope, False, asked.reason,
-                                         current_user(), actor(), now()))
+    return _decide(session_id, approve=False)
+
+
+def _week(what: str, found: dict[str, Any], read: Callable[..., list[dict[str, Any]]]) -> Response:
+    asked = _query(WeekQuery)
+    start, end = _window(asked.start, asked.to, _this_week(), timedelta(days=7))
+    return jsonify({what: found, "from": schedule.iso(start), "to": schedule.iso(end),
+                    "sessions": read(get_db(), found["code"], start, end)})
 
 
 @bp.get("/rooms/<code>/schedule")
@@ -176,11 +185,7 @@ def reject_session(session_id: int) -> Response:
            query=WeekQuery)
 @read
 def room_schedule(code: str) -> Response:
-    room = schedule.room_info(get_db(), code)
-    asked = _query(WeekQuery)
-    start, end = _window(asked.start, asked.to, _this_week(), timedelta(days=7))
-    return jsonify({"room": room, "from": schedule.iso(start), "to": schedule.iso(end),
-                    "sessions": schedule.room_schedule(get_db(), code, start, end)})
+    return _week("room", schedule.room_info(get_db(), code), schedule.room_schedule)
 
 
 @bp.get("/schools/<code>/schedule")
@@ -188,8 +193,4 @@ def room_schedule(code: str) -> Response:
            SchoolSchedule, 400, 404, query=WeekQuery)
 @read
 def school_schedule(code: str) -> Response:
-    school = schedule.school_info(get_db(), code)
-    asked = _query(WeekQuery)
-    start, end = _window(asked.start, asked.to, _this_week(), timedelta(days=7))
-    return jsonify({"school": school, "from": schedule.iso(start), "to": schedule.iso(end),
-                    "sessions": schedule.school_schedule(get_db(), code, start, end)})
+    return _week("school", schedule.school_info(get_db(), code), schedule.school_schedule)

@@ -37,10 +37,12 @@ def _places() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _feed_name(scope: str, target: str, owner: str) -> str:
-    rooms, schools = _places()
     if scope == "teacher":
         return _("Sky classroom: sessions of %(name)s", name=owner)
-    return _("Sky classroom: %(place)s", place=(rooms if scope == "room" else schools).get(target, target))
+    if scope == "room":
+        room = schedule.room_info(get_db(), target)
+        return _("Sky classroom: %(place)s", place=f"{room['name']} · {room['school_name']}")
+    return _("Sky classroom: %(place)s", place=schedule.school_info(get_db(), target)["name"])
 
 
 @bp.get("/bookings/feeds")
@@ -84,8 +86,7 @@ def revoke_feed(token_id: int):
     return redirect(url_for(".feed_page", done="revoked"), 303)
 
 
-def _describe(s: dict[str, Any]) -> tuple[str, str, str]:
-    names, states = labels.kinds(), labels.states()
+def _describe(s: dict[str, Any], names: dict[str, str], states: dict[str, str]) -> tuple[str, str, str]:
     schools = list(dict.fromkeys(r["school_name"] for r in s["receivers"]))
     lines = [f"{names.get(s['kind'], s['kind'])} · {states.get(s['state'], s['state'])}",
              _("Host: %(name)s", name=s["host_username"])]
@@ -113,8 +114,10 @@ def feed(token: str):
         sessions = schedule.room_schedule(db, found.target, start, end)
     else:
         sessions = schedule.school_schedule(db, found.target, start, end)
+    names, states = labels.kinds(), labels.states()
     body = ical.calendar(_feed_name(found.scope, found.target, owner.username), sessions,
-                         county.get_meta(db, "hub_id"), hub_config().timezone, _describe,
+                         county.get_meta(db, "hub_id"), hub_config().timezone,
+                         lambda s: _describe(s, names, states),
                          lambda s: url_for("bookings_pages.show", session_id=s["id"], _external=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'inline; filename="{found.scope}-{found.id}.ics"'})

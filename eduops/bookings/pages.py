@@ -55,6 +55,8 @@ def _tree() -> list[dict[str, Any]]:
 def _chosen(codes: list[str]) -> list[dict[str, Any]]:
     """The picked classes grouped by school, as the form shows them (names from the inventory)."""
     wanted, found = set(codes), {}
+    if not wanted:
+        return []
     for area in _tree():
         for t in area["townships"]:
             for s in t["schools"]:
@@ -184,6 +186,7 @@ def mine():
     schools = [(code, schedule.school_schedule(db, code, now, now + timedelta(days=14)))
                for code in sorted(user.school_codes)] if user.role == "it_staff" else []
     return render_template("bookings/mine.html", upcoming=[s for s in hosted if s["ends_at"] >= to_iso(now)],
+                           soon=to_iso(now + timedelta(days=14)),
                            past=[s for s in hosted if s["ends_at"] < to_iso(now)][::-1], schools=schools,
                            done=request.args.get("done"))
 
@@ -235,7 +238,13 @@ def _week_page(title: str, sessions_of, place: dict[str, Any], kind: str):
                            monday=monday, previous=(monday - timedelta(days=7)).isoformat(),
                            following=(monday + timedelta(days=7)).isoformat(),
                            today=auth.now().astimezone(_zone()).date(),
-                           rooms=schedule.source_rooms(get_db(), None))
+                           rooms=_switchable_rooms())
+
+
+def _switchable_rooms() -> list[dict[str, Any]]:
+    """The rooms the week page offers to switch to: every broadcast room, and the user's own schools' rooms."""
+    own = {r["code"] for r in _source_rooms()} if school_scope(current_user()) is not None else set()
+    return [r for r in schedule.source_rooms(get_db(), None) if r["kind"] == "broadcast" or r["code"] in own]
 
 
 @bp.get("/rooms")
@@ -254,8 +263,8 @@ def rooms_index():
 @bp.get("/rooms/<code>")
 @require(*ROLES)
 def room_week(code: str):
-    room = next((r for r in schedule.source_rooms(get_db(), None) if r["code"] == code), None)
-    if room is None:
+    room = schedule.room_info(get_db(), code)
+    if room["kind"] not in ("broadcast", "digital"):
         raise NotFound(_("There is no broadcast or digital room %(code)s.", code=code), code="unknown_room")
     return _week_page(f"{room['name']} · {room['school_name']}",
                       lambda a, b: schedule.room_schedule(get_db(), code, a, b), room, "room")
@@ -264,21 +273,12 @@ def room_week(code: str):
 @bp.get("/schools/<code>")
 @require(*ROLES)
 def school_week(code: str):
-    school = _school(code)
+    school = schedule.school_info(get_db(), code)
     return _week_page(school["name"], lambda a, b: schedule.school_schedule(get_db(), code, a, b), school, "school")
-
-
-def _school(code: str) -> dict[str, Any]:
-    for area in _tree():
-        for t in area["townships"]:
-            for s in t["schools"]:
-                if s["code"] == code:
-                    return s
-    raise NotFound(_("There is no school %(code)s.", code=code), code="unknown_school")
 
 
 @bp.get("/schools/<code>/classes")
 @require(*BOOKERS)
 def school_classes(code: str):
     """The classes of one school for the receiver picker, which loads them when a school is opened."""
-    return jsonify(classes=_school(code)["classes"])
+    return jsonify(classes=schedule.school_classes(get_db(), code))

@@ -73,25 +73,26 @@ def sessions(db: sqlite_utils.Database, start: datetime, end: datetime, room: st
              series_id: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Sessions overlapping ``[start, end)``, where ``room`` is source or receiver, ``school`` has a
     source or receiving room, hosted by ``host_id``, in ``states``, of one series; by start."""
-    window = {"lo": iso(start - LONGEST), "hi": iso(end), "start": iso(start)}
-    where = ["s.starts_at > :lo", "s.starts_at < :hi", "s.ends_at > :start"]
+    # Each filter names its candidates through its own index; the narrowest drives the query.
+    ranged = "starts_at > :lo AND starts_at < :hi"
+    drivers = []
     if room is not None:
-        where.append("s.id IN (SELECT id FROM sky_sessions WHERE source_room_code = :room AND starts_at > :lo "
-                     "AND starts_at < :hi UNION ALL SELECT session_id FROM sky_session_receivers WHERE room_code = :room "
-                     "AND starts_at > :lo AND starts_at < :hi)")
+        drivers.append(f"SELECT id FROM sky_sessions WHERE source_room_code = :room AND {ranged} UNION ALL "
+                       f"SELECT session_id FROM sky_session_receivers WHERE room_code = :room AND {ranged}")
     if school is not None:
-        where.append("s.id IN (SELECT id FROM sky_sessions WHERE source_school_code = :school AND starts_at > :lo "
-                     "AND starts_at < :hi UNION ALL SELECT session_id FROM sky_session_receivers "
-                     "WHERE school_code = :school AND starts_at > :lo AND starts_at < :hi)")
+        drivers.append(f"SELECT id FROM sky_sessions WHERE source_school_code = :school AND {ranged} UNION ALL "
+                       f"SELECT session_id FROM sky_session_receivers WHERE school_code = :school AND {ranged}")
     if host_id is not None:
-        where.append("s.host_user_id = :host")
+        drivers.append(f"SELECT id FROM sky_sessions WHERE host_user_id = :host AND {ranged}")
     if series_id is not None:
-        where.append("s.series_id = :series")
+        drivers.append(f"SELECT id FROM sky_sessions WHERE series_id = :series AND {ranged}")
+    where = [f"s.id IN ({d})" for d in drivers] or [f"s.{ranged.replace(' AND ', ' AND s.')}"]
+    where.append("s.ends_at > :start")
     states = list(states or [])
     if states:
         where.append(f"s.state IN ({', '.join(f':state{i}' for i in range(len(states)))})")
-    params = window | {"room": room, "school": school, "host": host_id, "series": series_id,
-                       **{f"state{i}": state for i, state in enumerate(states)}}
+    params = {"lo": iso(start - LONGEST), "hi": iso(end), "start": iso(start), "room": room, "school": school,
+              "host": host_id, "series": series_id, **{f"state{i}": state for i, state in enumerate(states)}}
     sql = f"SELECT s.id FROM sky_sessions s WHERE {' AND '.join(where)} ORDER BY s.starts_at, s.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -129,6 +130,14 @@ def school_info(db: sqlite_utils.Database, code: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(_("No school with code %(code)s.", code=code), code="unknown_school")
     return dict(zip(("code", "name", "uplink_mbps"), row))
+
+
+def school_classes(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    """One school's classes with their home rooms, as ``receiver_choices`` lists them (for the picker)."""
+    school_info(db, code)
+    cursor = db.execute("SELECT code, name, grade, room_code FROM classes WHERE school_code = ? "
+                        "ORDER BY grade, code", [code])
+    return [dict(zip(("code", "name", "grade", "room_code"), row)) for row in cursor]
 
 
 def source_rooms(db: sqlite_utils.Database, school_codes: Iterable[str] | None) -> list[dict[str, Any]]:

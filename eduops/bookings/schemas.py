@@ -191,20 +191,19 @@ class SchoolInfo(Answer):
     uplink_mbps: float
 
 
-class RoomSchedule(Answer):
+class Schedule(Answer):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: str = Field(alias="from")
+    to: str
+    sessions: list[Session]
+
+
+class RoomSchedule(Schedule):
     room: RoomInfo
-    start: str = Field(alias="from")
-    to: str
-    sessions: list[Session]
 
 
-class SchoolSchedule(Answer):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class SchoolSchedule(Schedule):
     school: SchoolInfo
-    start: str = Field(alias="from")
-    to: str
-    sessions: list[Session]
 
 
 class ListQuery(BaseModel):

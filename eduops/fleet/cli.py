@@ -242,7 +242,8 @@ def command(config: Config, database, agent_id: str, kind: str, expires_in: time
 
 @click.group("jobs")
 def jobs_group() -> None:
-    """The hub's scheduled jobs (state sweep, command expiry, retention): run one now, or see their runs.
+    """The hub's scheduled jobs (state sweep, command expiry, retention, coverage snapshots, session expiry and
+    finishing): run one now, or see their runs.
 
     Example: eduops jobs run sweep --db /var/lib/eduops/eduops.db
     """

@@ -39,9 +39,10 @@ CREATE INDEX sky_sessions_starts ON sky_sessions(starts_at);
 CREATE INDEX sky_sessions_source_room ON sky_sessions(source_room_code, starts_at);
 CREATE INDEX sky_sessions_source_school ON sky_sessions(source_school_code, starts_at);
 CREATE INDEX sky_sessions_host ON sky_sessions(host_user_id, starts_at);
-CREATE INDEX sky_sessions_series ON sky_sessions(series_id, occurrence_day);
--- The jobs: pending sessions by start (expiry), booked ones by end (finishing).
-CREATE INDEX sky_sessions_state_starts ON sky_sessions(state, starts_at);
+CREATE INDEX sky_sessions_series ON sky_sessions(series_id, starts_at);
+-- A check's range (by state, then start; the end rides along so rows that ended are skipped in the
+-- index) and the expiry job (pending by start); booked sessions by end for the finishing job.
+CREATE INDEX sky_sessions_state_starts ON sky_sessions(state, starts_at, ends_at);
 CREATE INDEX sky_sessions_state_ends ON sky_sessions(state, ends_at);
 
 CREATE TABLE sky_session_receivers (
@@ -52,6 +53,6 @@ CREATE TABLE sky_session_receivers (
     live        INTEGER NOT NULL CHECK (live IN (0, 1)),  -- 0: no uplink on record, gets the recording
     starts_at   TEXT NOT NULL,                  -- the session's, so a room's schedule is an index range
     PRIMARY KEY (session_id, room_code)
-);
+) WITHOUT ROWID;  -- stored in session order, so a session's receivers are read in one seek
 CREATE INDEX sky_session_receivers_room ON sky_session_receivers(room_code, starts_at);
 CREATE INDEX sky_session_receivers_school ON sky_session_receivers(school_code, starts_at);

@@ -70,6 +70,14 @@
       });
       none.hidden = Object.keys(picked).length > 0;
       form.querySelectorAll("li.school").forEach(mark);
+      // An area's or township's box is ticked when all its schools are, half when some are.
+      form.querySelectorAll(".tree details.area, .tree details.township").forEach(function (d) {
+        var group = d.querySelector(":scope > summary input.group");
+        var boxes = Array.prototype.slice.call(d.querySelectorAll("li.school input.whole"));
+        var all = boxes.length > 0 && boxes.every(function (b) { return b.checked; });
+        group.checked = all;
+        group.indeterminate = !all && boxes.some(function (b) { return b.checked || b.indeterminate; });
+      });
       form.dispatchEvent(new Event("receivers"));
     }
 
