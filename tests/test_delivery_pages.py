@@ -68,8 +68,11 @@ def test_attendance_is_entered_by_a_receiving_schools_it_staff_and_no_one_elses(
 
 def test_the_host_is_told_in_the_hub_and_the_upcoming_list_shows_readiness(client, county, login, at):
     login(client, county["host"])
+    assert '<span class="count">1</span>' in client.get("/delivery/").get_data(as_text=True)   # unread, in the bar
     told = client.get("/notifications").get_data(as_text=True)
     assert "《希沃白板培训》（2026-11-16 14:00）开始前 30 分钟尚未就绪" in told
+    client.post("/notifications/read")
+    assert '<span class="count">' not in client.get("/notifications").get_data(as_text=True)
     at(T - timedelta(minutes=20))
     listed = client.get("/delivery/upcoming").get_data(as_text=True)
     assert "希沃白板培训" in listed and "3 个教室中 2 个未就绪" in listed

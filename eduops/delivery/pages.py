@@ -82,6 +82,7 @@ def readiness_summary(session_id: int) -> dict[str, Any] | None:
 def helpers() -> dict[str, Any]:
     """For the booking pages too: the session page shows the panel, the lists the summary."""
     return {"delivery_panel": panel, "readiness_summary": readiness_summary, "reason_text": reason_text,
+            "unread_notifications": lambda: notify.unread_count(get_db(), current_user().id),
             "recording_states": recording_states, "notification_text": notification_text}
 
 
