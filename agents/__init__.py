@@ -1,7 +1,13 @@
-"""EduOps classroom agent: reports terminal and network health to the hub; imports nothing from eduops."""
-from importlib.metadata import PackageNotFoundError, version
+"""EduOps classroom agent: reports terminal and network health to the hub; imports nothing from eduops.
 
-try:
-    __version__ = version("eduops")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+Its own distribution, `eduops-agent` (agents/pyproject.toml). This file must parse and run on old
+Pythons too, so that a terminal with Python 3.7 hears why rather than a syntax error.
+"""
+import sys
+
+__version__ = "0.2.0"
+
+if sys.version_info < (3, 8):
+    sys.exit("eduops-agent: Python 3.8 or later needed; this is Python %d.%d (%s). "
+             "Install Python 3.8 or later, see docs/agent.md." % (sys.version_info[0], sys.version_info[1],
+                                                                 sys.executable))

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 import threading
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ import requests
 from agents import __version__, config, enrollment, loop, recorder
 from agents.client import HubClient, Outcome
 from agents.clock import from_iso, utc_now
+from agents.i18n import _
 from agents.probes.system import SystemProbes
 from agents.spool import Spool, peek_status
 from agents.state import State, StateError
@@ -25,6 +27,8 @@ from agents.state import State, StateError
 log = logging.getLogger("agents")
 
 HUB_EXAMPLE = "--hub http://10.53.0.5:8080 --token et_3kQ9... --room R-530326-0001-101"
+# How long after enrollment "Last success: never" is expected: the start delay, a report, a retry.
+FIRST_REPORT_WAIT = timedelta(minutes=3)
 CONNECTION_KEYS = ("state_dir", "http_timeout_s", "ca_bundle", "log_level", "log_file")
 COMMANDS = {
     "enroll": ("Join the fleet: exchange an enrollment token from school IT staff for this "
@@ -45,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eduops-agent", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="EduOps classroom agent: reports this terminal's health to the county hub.",
-        epilog="Examples:\n" + "\n".join(f"  {example}" for _, example, _ in COMMANDS.values()))
+        epilog="Examples:\n" + "\n".join(f"  {example}" for _summary, example, _keys in COMMANDS.values()))
     parser.add_argument("--version", action="version", version=f"eduops-agent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (summary, example, keys) in COMMANDS.items():
@@ -93,23 +97,56 @@ def configure_logging(settings: config.Settings) -> None:
 def enroll(args: argparse.Namespace, settings: config.Settings) -> int:
     hub = urlsplit(args.hub)
     if hub.scheme not in ("http", "https") or not hub.hostname:
-        print(f"--hub: {args.hub!r} is not an http:// or https:// address. Example: --hub http://10.53.0.5:8080",
-              file=sys.stderr)
+        print(_("--hub: {hub!r} is not an http:// or https:// address. Example: --hub http://10.53.0.5:8080")
+              .format(hub=args.hub), file=sys.stderr)
         return 2
     state = State(settings.state_dir)
     probes = SystemProbes.from_settings(settings)
+    hardware = probes.hardware()
     with requests.Session() as session:
         answer = enrollment.enroll(HubClient(session, settings.http_timeout_s, settings.ca_bundle), state,
                                    hub_url=args.hub, token=args.token, room=args.room,
-                                   hardware=probes.hardware(), os_name=probes.os_name(), now=utc_now())
+                                   hardware=hardware, os_name=probes.os_name(), now=utc_now())
     if answer.outcome is not Outcome.OK:
-        print(f"enrollment failed: {answer.message}", file=sys.stderr)
+        closest = answer.data.get("closest") if answer.error == "unknown_room" else None
+        if isinstance(closest, list) and closest:
+            # Said by the agent rather than quoted from the hub, so that it is in the installer's language.
+            reason = _("room {room} is not in the inventory of school {school}; its closest room codes are "
+                       "{codes} (the hub's 注册令牌 page, Enrollment tokens, lists every room of the school with "
+                       "its command)").format(room=args.room, school=answer.data.get("school"),
+                                              codes=", ".join(map(str, closest)))
+        else:
+            reason = answer.message
+        print(_("enrollment failed: {reason}").format(reason=reason), file=sys.stderr)
+        if answer.status == 404:
+            print(not_the_hub(args.hub), file=sys.stderr)
         return 75 if answer.outcome is Outcome.RETRY else 1
     enrolled = state.enrollment()
-    print(f"Enrolled as {enrolled.agent_id}: school {enrolled.school}, room {enrolled.room}, "
-          f"terminal {enrolled.terminal or 'not in the inventory yet'}.\n"
-          f"The key is kept in {state.dir}. Start the service to report (see docs/agent.md).")
+    print(_("Enrolled as {agent}: school {school}, room {room}.").format(
+        agent=enrolled.agent_id, school=enrolled.school, room=enrolled.room))
+    if enrolled.terminal:
+        print(_("Terminal: {terminal} of the inventory.").format(terminal=enrolled.terminal))
+    else:
+        print(_("Terminal: not matched to a terminal of the inventory (the hub's pages say 未对应, "
+                "\"not matched\"). The hub takes this machine for a terminal of room {room} whose asset tag "
+                "equals its hostname ({hostname}), machine id or a display serial, or for the room's only "
+                "terminal no other agent holds. To match it, set the hostname to the terminal's asset tag, "
+                "or leave one terminal of the room free, then enroll again. Reports count for the room "
+                "either way.").format(room=enrolled.room, hostname=hardware.get("hostname")))
+    print(_("The key is kept in {dir}. Start the service to report (docs/agent.md, section 6); the hub "
+            "shows the terminal online after the first report, within about a minute.").format(dir=state.dir))
     return 0
+
+
+def not_the_hub(address: str) -> str:
+    """What to try after a 404 from --hub: the hub's API is at its base address."""
+    parts = urlsplit(address)
+    base = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/"):
+        return _("{address} is a page of the hub, not its base address: try --hub {base}").format(
+            address=address, base=base)
+    return _("no EduOps hub answers at {base}: check the address and port with the county's "
+             "technology centre (the hub's /healthz page answers {{\"status\": \"ok\"}})").format(base=base)
 
 
 def run(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -121,10 +158,14 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), lambda *_: stop.set())
     enrolled = state.enrollment()
-    log.info("eduops-agent %s starting: %s; %d report(s) kept", __version__,
-             f"agent {enrolled.agent_id} in room {enrolled.room}, hub {enrolled.hub_url}"
-             + (" (key REVOKED: enroll again)" if enrolled.revoked else "")
-             if enrolled else "not enrolled yet", spool.status().pending)
+    if enrolled is None:
+        who = _("not enrolled yet")
+    else:
+        who = _("agent {agent} in room {room}, hub {hub}").format(
+            agent=enrolled.agent_id, room=enrolled.room, hub=enrolled.hub_url)
+        if enrolled.revoked:
+            who += _(" (key REVOKED: enroll again)")
+    log.info(_("eduops-agent %s starting: %s; %d report(s) kept"), __version__, who, spool.status().pending)
     with requests.Session() as session, requests.Session() as recorder_session:
         client = HubClient(session, settings.http_timeout_s, settings.ca_bundle)
         probes, on_command, duty = SystemProbes.from_settings(settings), loop.unsupported_command, None
@@ -140,7 +181,7 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         if duty:
             duty.join()
     spool.close()
-    log.info("eduops-agent stopped")
+    log.info(_("eduops-agent stopped"))
     return 0
 
 
@@ -157,7 +198,7 @@ def once(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def local(moment: str | None) -> str:
-    return from_iso(moment).astimezone().strftime("%Y-%m-%d %H:%M:%S %z") if moment else "never"
+    return from_iso(moment).astimezone().strftime("%Y-%m-%d %H:%M:%S %z") if moment else _("never")
 
 
 def status(args: argparse.Namespace, settings: config.Settings) -> int:
@@ -166,7 +207,8 @@ def status(args: argparse.Namespace, settings: config.Settings) -> int:
         enrolled = state.enrollment()
         spooled = peek_status(state.spool_path)
     except (StateError, sqlite3.Error) as exc:
-        print(f"cannot read the agent's state in {state.dir}: {exc}", file=sys.stderr)
+        print(_("cannot read the agent's state in {dir}: {reason}").format(dir=state.dir, reason=exc),
+              file=sys.stderr)
         return 1
     counts = asdict(spooled) if spooled else {"pending": 0, "pending_bytes": 0, "spooled": 0, "sent": 0,
                                               "dropped": 0, "last_success": None, "last_attempt": None,
@@ -183,19 +225,31 @@ def status(args: argparse.Namespace, settings: config.Settings) -> int:
 
 def describe(info: dict) -> str:
     if not info["enrolled"]:
-        enrolled = f"no: run `eduops-agent enroll {HUB_EXAMPLE}`"
+        enrolled = _("no: run `eduops-agent enroll {example}`").format(example=HUB_EXAMPLE)
     else:
-        enrolled = (f"yes, {info['agent_id']} in room {info['room']} (school {info['school']}, terminal "
-                    f"{info['terminal'] or 'unknown'}), hub {info['hub_url']}, since {local(info['enrolled_at'])}")
-    lines = [f"eduops-agent {info['version']}, state in {info['state_dir']}", f"Enrolled:     {enrolled}"]
+        enrolled = _("yes, {agent} in room {room} (school {school}, terminal {terminal}), hub {hub}, "
+                     "since {since}").format(agent=info["agent_id"], room=info["room"], school=info["school"],
+                                             terminal=info["terminal"] or _("not matched (未对应)"),
+                                             hub=info["hub_url"], since=local(info["enrolled_at"]))
+    lines = [_("eduops-agent {version}, state in {dir}").format(version=info["version"], dir=info["state_dir"]),
+             _("Enrolled:     {enrolled}").format(enrolled=enrolled)]
     if info["revoked"]:
-        lines.append(f"Key:          REVOKED by the hub at {local(info['revoked_at'])}; reports are kept "
-                     "until the machine is enrolled again")
-    lines += [f"Last success: {local(info['last_success'])}",
-              f"Last attempt: {local(info['last_attempt'])}"
-              + (f" failed: {info['last_error']}" if info["last_error"] else ""),
-              f"Spool:        {info['pending']} report(s) waiting ({info['pending_bytes'] / 1024:.0f} KiB); "
-              f"spooled {info['spooled']}, sent {info['sent']}, dropped {info['dropped']}"]
+        lines.append(_("Key:          REVOKED by the hub at {when}; reports are kept until the machine "
+                       "is enrolled again").format(when=local(info["revoked_at"])))
+    last_success = local(info["last_success"])
+    if info["enrolled"] and not info["last_success"]:
+        if utc_now() - from_iso(info["enrolled_at"]) < FIRST_REPORT_WAIT:
+            last_success += _(" (normal in the first minutes: the first report waits up to "
+                              "start_delay_max_s, 60 s by default, after the agent starts)")
+        else:
+            last_success += _(" (no report reached the hub yet: is the service running? See docs/agent.md, "
+                              "section 7)")
+    lines += [_("Last success: {when}").format(when=last_success),
+              _("Last attempt: {when}").format(when=local(info["last_attempt"]))
+              + (_(" failed: {reason}").format(reason=info["last_error"]) if info["last_error"] else ""),
+              _("Spool:        {pending} report(s) waiting ({kib:.0f} KiB); spooled {spooled}, sent {sent}, "
+                "dropped {dropped}").format(pending=info["pending"], kib=info["pending_bytes"] / 1024,
+                                            spooled=info["spooled"], sent=info["sent"], dropped=info["dropped"])]
     return "\n".join(lines)
 
 
@@ -204,13 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args)
     except config.ConfigError as exc:
-        print(f"eduops-agent: configuration: {exc}", file=sys.stderr)
+        print(_("eduops-agent: configuration: {reason}").format(reason=exc), file=sys.stderr)
         return 2
     try:
         configure_logging(settings)
     except OSError as exc:
-        print(f"eduops-agent: configuration: log_file: cannot open {settings.log_file}: {exc.strerror}",
-              file=sys.stderr)
+        print(_("eduops-agent: configuration: log_file: cannot open {file}: {reason}").format(
+            file=settings.log_file, reason=exc.strerror), file=sys.stderr)
         return 2
     command = {"enroll": enroll, "run": run, "once": once, "status": status}[args.command]
     try:

@@ -21,6 +21,7 @@ import requests
 
 from agents import __version__
 from agents.clock import utc_now
+from agents.i18n import _
 
 
 class Outcome(enum.Enum):
@@ -64,13 +65,14 @@ def classify(status: int, headers: Mapping[str, str], content: bytes, now: datet
         data = None
     if 200 <= status < 300:
         if data is None or (expect and expect not in data):
-            return Answer(Outcome.RETRY, status, f"the answer to a {status} is not the hub's "
-                          "(a proxy or captive portal in the way?)", "unexpected_answer")
+            return Answer(Outcome.RETRY, status, _("the answer to a {status} is not the hub's "
+                          "(a proxy or captive portal in the way?)").format(status=status), "unexpected_answer")
         return Answer(Outcome.OK, status, "ok", data=data)
     data = data or {}
     error = data.get("error") if isinstance(data.get("error"), str) else None
     said = data.get("message") if isinstance(data.get("message"), str) else ""
-    message = f"hub answered {status}" + (f" {error}" if error else "") + (f": {said}" if said else "")
+    message = _("hub answered {status}").format(status=status) + (f" {error}" if error else "") \
+        + (f": {said}" if said else "")
     if status == 429 or status >= 500:
         server_now = now
         if headers.get("Date"):
@@ -84,16 +86,16 @@ def classify(status: int, headers: Mapping[str, str], content: bytes, now: datet
         return Answer(Outcome.REENROLL, status, message, error, data)
     if 400 <= status < 500:
         return Answer(Outcome.REFUSED, status, message, error, data)
-    return Answer(Outcome.RETRY, status, f"unexpected answer {status} from the hub "
-                  "(a proxy or captive portal in the way?)", "unexpected_answer")
+    return Answer(Outcome.RETRY, status, _("unexpected answer {status} from the hub "
+                  "(a proxy or captive portal in the way?)").format(status=status), "unexpected_answer")
 
 
 def describe_failure(exc: requests.RequestException, timeout_s: float) -> str:
     """A short reason for a failed request, without urllib3's internals."""
     if isinstance(exc, requests.Timeout):
-        return f"no answer within {timeout_s:g} s"
+        return _("no answer within {seconds:g} s").format(seconds=timeout_s)
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS certificate not trusted (set ca_bundle to the county's CA file)"
+        return _("TLS certificate not trusted (set ca_bundle to the county's CA file)")
     reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
     return reason.group(1).strip() if reason else type(exc).__name__
 
@@ -129,6 +131,6 @@ class HubClient:
             response = self.session.post(hub_url.rstrip("/") + path, data=body, headers=headers,
                                          timeout=self.timeout_s, verify=self.verify, allow_redirects=False)
         except requests.RequestException as exc:
-            return Answer(Outcome.RETRY, None, f"cannot reach the hub at {hub_url}: "
-                          f"{describe_failure(exc, self.timeout_s)}", "network")
+            return Answer(Outcome.RETRY, None, _("cannot reach the hub at {hub}: {reason}").format(
+                hub=hub_url, reason=describe_failure(exc, self.timeout_s)), "network")
         return classify(response.status_code, response.headers, response.content, self.clock(), expect)

@@ -8,10 +8,11 @@ agents/agent.example.toml and docs/agent.md by the tests.
 import dataclasses
 import os
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from agents import tomlfile
 
 from agents.recorder import check_command
 
@@ -33,8 +34,8 @@ def default_config_path() -> Path:
     return Path("/etc/eduops-agent/agent.toml")
 
 
-def _setting(default: Any, help: str, example: str, lo: float | None = None, hi: float | None = None,
-             choices: tuple[str, ...] | None = None, flag: str | None = None) -> Any:
+def _setting(default: Any, help: str, example: str, lo: Optional[float] = None, hi: Optional[float] = None,
+             choices: Optional[Tuple[str, ...]] = None, flag: Optional[str] = None) -> Any:
     meta = {"help": help, "example": example, "min": lo, "max": hi, "choices": choices, "flag": flag}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
@@ -75,7 +76,7 @@ class Settings:
     ca_bundle: str = _setting(
         "", "PEM file of the certificate authority that signed the hub's HTTPS certificate; "
         "empty uses the system's.", "/etc/eduops-agent/county-ca.pem")
-    teaching_software: tuple[str, ...] = _setting(
+    teaching_software: Tuple[str, ...] = _setting(
         ("EasiNote",), "Process names of teaching software to report as running or not "
         "(EasiNote is Seewo's 希沃白板); .exe is optional.", "EasiNote,ClassIn")
     probe_timeout_s: float = _setting(
@@ -110,7 +111,8 @@ class Settings:
         "300", 30, 86400)
 
 
-SETTINGS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Settings)}
+# Real types, not `from __future__ import annotations`: _kind reads them (typing's Tuple for Python 3.8).
+SETTINGS: Dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def flag_of(name: str) -> str:
@@ -155,13 +157,14 @@ def _coerce(name: str, raw: Any) -> Any:
     return value
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> Dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            values = tomllib.load(fh)
+        values = tomlfile.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text (save it as UTF-8)") from None
+    except tomlfile.TomlError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
     unknown = sorted(set(values) - set(SETTINGS))
     if unknown:
@@ -169,9 +172,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     return values
 
 
-def load(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+def load(path: Optional[Path] = None, overrides: Optional[Mapping[str, Any]] = None) -> Settings:
     """Build the settings: defaults < TOML file < overrides (command-line flags, as text or values)."""
-    values: dict[str, Any] = read_toml(path) if path is not None else {}
+    values: Dict[str, Any] = read_toml(path) if path is not None else {}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     unknown = sorted(set(values) - set(SETTINGS))
     if unknown:

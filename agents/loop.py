@@ -13,12 +13,13 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Tuple
 
 from agents import __version__
 from agents.client import Answer, HubClient, Outcome
 from agents.clock import from_iso, to_iso, utc_now
 from agents.config import SETTINGS, Settings
+from agents.i18n import _
 from agents.spool import Spool
 from agents.state import Enrollment, State
 
@@ -35,7 +36,7 @@ class BodySource(Protocol):
     def collect(self, now: datetime, hub_url: str | None) -> dict: ...
 
 
-CommandHandler = Callable[[dict], tuple[str, str]]
+CommandHandler = Callable[[dict], Tuple[str, str]]
 
 
 def make_report(body: dict, now: datetime) -> dict:
@@ -97,6 +98,8 @@ class Agent:
         self._send_after: datetime | None = None  # None: send whenever something is spooled
         self._last_now: datetime | None = None
         self._last_status = ""
+        self._delivered = False  # the hub acknowledged reports since this process started
+        self._trouble = 0        # failed or refused sends since the last delivery
 
     def start_delay(self) -> float:
         return self.rng.uniform(0, self.settings.start_delay_max_s)
@@ -109,9 +112,9 @@ class Agent:
         reported, dropped = False, 0
         if self._report_due is None or now >= self._report_due:
             body = self.probes.collect(now, enrollment.hub_url if enrollment else None)
-            _, dropped = self.spool.add(make_report(body, now))
+            dropped = self.spool.add(make_report(body, now))[1]
             if dropped:
-                log.warning("spool full: dropped the %d oldest report(s)", dropped)
+                log.warning(_("spool full: dropped the %d oldest report(s)"), dropped)
             reported = True
             self._report_due = now + timedelta(seconds=jittered(self.interval_s, self.settings.jitter, self.rng))
         sent, message = 0, ""
@@ -124,7 +127,7 @@ class Agent:
         else:
             status, sent, refused, message = self._flush(enrollment, now)
             dropped += refused
-        self._note_status(status, enrollment)
+        self._note_status(status, enrollment, sent)
         wake = min(self._report_due, self._send_after or self._report_due)
         return CycleResult(status, reported, sent, dropped, self.spool.status().pending,
                            max(0.0, (wake - now).total_seconds()), message)
@@ -164,7 +167,7 @@ class Agent:
             elif answer.status in REPORT_FAULTS:
                 refused += self.spool.discard([batch[0].id])
                 self.spool.record_failure(to_iso(now), answer.message)
-                log.error("hub refused report %s for good, dropped it: %s", batch[0].id, answer.message)
+                log.error(_("the hub refused report %s for good, dropped it: %s"), batch[0].id, answer.message)
             else:
                 # The agent itself is at fault (wrong hub URL, another school's room): keep every
                 # report, ask rarely, and let status show the hub's message until someone fixes it.
@@ -193,7 +196,7 @@ class Agent:
             else self.on_command(command)
         answer = self.client.ack_command(enrollment.hub_url, enrollment.key, command["id"], status, detail)
         if answer.outcome is not Outcome.OK:
-            log.warning("could not acknowledge command %s: %s", command["id"], answer.message)
+            log.warning(_("could not acknowledge command %s: %s"), command["id"], answer.message)
 
     def _fail(self, now: datetime, message: str, retry_after_s: float | None) -> str:
         self.failures += 1
@@ -201,7 +204,7 @@ class Agent:
                             self.settings.backoff_cap_s, self.rng)
         self._send_after = now + timedelta(seconds=delay)
         self.spool.record_failure(to_iso(now), message)
-        log.warning("%s; reports are kept, next try in %.0f s", message, delay)
+        log.warning(_("%s; reports are kept, next try in %.0f s"), message, delay)
         return message
 
     def _follow_clock(self, now: datetime) -> None:
@@ -212,31 +215,44 @@ class Agent:
             self._send_after = self._send_after and self._send_after - shift
         self._last_now = now
 
-    def _note_status(self, status: str, enrollment: Enrollment | None) -> None:
+    def _note_status(self, status: str, enrollment: Enrollment | None, sent: int) -> None:
+        """Say what changed, once: the first delivery, each recovery, and each new kind of trouble."""
+        if status in ("retry", "refused", "revoked"):
+            self._trouble += 1
+        if status == "sent" and not self._delivered:
+            self._delivered = True
+            self._trouble = 0
+            log.info(_("delivering: the hub at %s acknowledged %d report(s) from agent %s in room %s; "
+                       "it shows this terminal online"), enrollment.hub_url, sent, enrollment.agent_id,
+                     enrollment.room)
+        elif status == "sent" and self._trouble:
+            log.info(_("delivering again after %d failed attempt(s): %d report(s) from the spool "
+                       "acknowledged"), self._trouble, sent)
+            self._trouble = 0
         if status == self._last_status:
             return
         if status == "revoked":
-            log.error("the hub no longer accepts this agent's key (revoked or unknown); reports are "
-                      "kept until it is enrolled again: eduops-agent enroll --hub %s --token TOKEN --room %s",
+            log.error(_("the hub no longer accepts this agent's key (revoked or unknown); reports are "
+                        "kept until it is enrolled again: eduops-agent enroll --hub %s --token TOKEN --room %s"),
                       enrollment.hub_url, enrollment.room)
         elif status == "not_enrolled":
-            log.warning("not enrolled yet: reports are kept until `eduops-agent enroll` is run")
-        elif status == "sent":
-            log.info("reporting to %s as %s in room %s%s", enrollment.hub_url, enrollment.agent_id,
-                     enrollment.room, f" again (was {self._last_status})" if self._last_status else "")
+            log.warning(_("not enrolled yet: reports are kept until `eduops-agent enroll` is run"))
         self._last_status = status
 
 
 def run(agent: Agent) -> None:
     """Report until ``agent.stop`` is set; every wait returns as soon as it is."""
     stop = agent.stop
-    if stop.wait(agent.start_delay()):
+    delay = agent.start_delay()
+    log.info(_("first report in %.0f s (a random wait, so that machines switched on together "
+               "do not report together)"), delay)
+    if stop.wait(delay):
         return
     while not stop.is_set():
         try:
             delay = agent.cycle().next_in_s
         except Exception:  # the top of the loop: log with a traceback, back off, carry on
             delay = agent.after_crash()
-            log.exception("cycle failed; next try in %.0f s", delay)
+            log.exception(_("cycle failed; next try in %.0f s"), delay)
         if stop.wait(delay):
             return

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from agents.i18n import _
+
 KEY_FILE = "agent.key"
 ENROLLMENT_FILE = "enrollment.json"
 INSTANCE_FILE = "instance-id"
@@ -54,7 +56,8 @@ class State:
         try:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise StateError(f"cannot create the state directory {self.dir}: {exc.strerror}") from None
+            raise StateError(_("cannot create the state directory {dir}: {reason}").format(
+                dir=self.dir, reason=exc.strerror)) from None
 
     def instance_id(self) -> str:
         """This installation's UUID, made on first use and kept for good."""
@@ -76,7 +79,8 @@ class State:
         try:
             return Enrollment(**json.loads(text), key=key.strip())
         except (ValueError, TypeError) as exc:
-            raise StateError(f"{self.dir / ENROLLMENT_FILE} is damaged ({exc}); enroll again") from None
+            raise StateError(_("{file} is damaged ({reason}); enroll again").format(
+                file=self.dir / ENROLLMENT_FILE, reason=exc)) from None
 
     def save_enrollment(self, enrollment: Enrollment) -> None:
         """Keep a fresh enrollment: the key first, so a crash never leaves a record without its key."""
@@ -109,8 +113,8 @@ class State:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"cannot read {path}: {exc.strerror} (run as the agent's user or as "
-                             f"administrator)") from None
+            raise StateError(_("cannot read {file}: {reason} (run as the agent's user or as "
+                               "administrator)").format(file=path, reason=exc.strerror)) from None
 
     def _write_private(self, path: Path, text: str) -> None:
         """Write atomically with mode 0600; under root, hand the file to the directory's owner."""
@@ -128,4 +132,4 @@ class State:
                 os.chown(tmp, owner.st_uid, owner.st_gid)
             os.replace(tmp, path)
         except OSError as exc:
-            raise StateError(f"cannot write {path}: {exc.strerror}") from None
+            raise StateError(_("cannot write {file}: {reason}").format(file=path, reason=exc.strerror)) from None

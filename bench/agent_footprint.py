@@ -31,8 +31,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fleet_kit import build_county, create_token, query, wait_for  # noqa: E402
-from tests.hubprocess import HubProcess  # noqa: E402
+from tests.support.fleet_kit import build_county, create_token, query, wait_for  # noqa: E402
+from tests.support.hubprocess import HubProcess  # noqa: E402
 
 MB = 2 ** 20
 TARGET_RSS_MB = 30

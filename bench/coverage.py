@@ -28,8 +28,8 @@ from eduops import county  # noqa: E402
 from eduops import db as dbmod  # noqa: E402
 from eduops.coverage import snapshots  # noqa: E402
 from eduops.config import load  # noqa: E402
-from tests.accounts_helpers import create_user, login  # noqa: E402
-from tests.hubprocess import HubProcess  # noqa: E402
+from tests.support.accounts_helpers import create_user, login  # noqa: E402
+from tests.support.hubprocess import HubProcess  # noqa: E402
 
 CLASSES, TERMINALS, SCHOOLS = 4000, 20000, 320
 AREAS = ["main_urban", "zhehai", "nagu", "daibu", "yiche"]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import openpyxl
 
-from eduops import county, demo, inventory
+from eduops import county, inventory
+from eduops.demo import county as demo
 from eduops import db as dbmod
 
 

@@ -37,7 +37,7 @@ from eduops import county, inventory  # noqa: E402
 from eduops import db as dbmod  # noqa: E402
 from eduops.clock import to_iso  # noqa: E402
 from eduops.fleet.tokens import hash_secret  # noqa: E402
-from tests.fleet_kit import report_body  # noqa: E402
+from tests.support.fleet_kit import report_body  # noqa: E402
 
 ROOMS = 1000
 BACKLOG_BATCH = 50    # reports per request when agents send their spooled backlog

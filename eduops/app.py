@@ -1,12 +1,18 @@
 """The hub's application factory."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Callable
+
 from flask import Flask, abort, request
 
-from eduops import account_pages, auth, ctx, errors, i18n, metrics, openapi, pages, system, user_admin
+from eduops import auth, ctx, errors, i18n, metrics, openapi, pages, system
+from eduops.accounts import admin_pages as user_admin
+from eduops.accounts import pages as account_pages
 from eduops.bookings import api as bookings_api
 from eduops.bookings import feeds as bookings_feeds
 from eduops.bookings import pages as bookings_pages
+from eduops.clock import utcnow
 from eduops.delivery import pages as delivery_pages
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
@@ -16,8 +22,12 @@ from eduops.fleet import pages as fleet_pages
 from eduops.fleet import staff_api
 
 
-def create_app(config: Config) -> Flask:
-    """Build the hub for one configuration; the database must already be migrated."""
+def create_app(config: Config, clock: Callable[[], datetime] = utcnow) -> Flask:
+    """Build the hub for one configuration; the database must already be migrated.
+
+    ``clock`` is the hub's one clock (``eduops.ctx.now()`` reads it): views, /metrics and the
+    demo use it; tests pass a fake (``tests.support.clock.Clock``).
+    """
     if not config.secret_key:
         raise ValueError("secret_key: required; set EDUOPS_SECRET_KEY or secret_key in the config file")
     app = Flask(__name__)
@@ -25,6 +35,7 @@ def create_app(config: Config) -> Flask:
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         EDUOPS=config,
+        EDUOPS_CLOCK=clock,
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -38,7 +49,7 @@ def create_app(config: Config) -> Flask:
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(coverage_pages.bp)
     app.register_blueprint(bookings_api.bp)
-    metrics.init_app(app, config)
+    metrics.init_app(app, config, clock)
     fleet_api.init_app(app, config)
     app.register_blueprint(staff_api.blueprint(auth))
     app.register_blueprint(fleet_pages.bp)

@@ -12,19 +12,18 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import datetime
 from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from eduops import accounts
+from eduops import ctx
+from eduops.accounts import store as accounts
 from eduops.audit import Actor
-from eduops.accounts import ROLES, User  # noqa: F401  (part of this module's interface)
+from eduops.accounts.store import ROLES, User  # noqa: F401  (part of this module's interface)
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
-from eduops.login import SessionPolicy
-from eduops.clock import utcnow
+from eduops.accounts.login import SessionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +54,6 @@ def required_roles(view: Callable[..., Any] | None) -> frozenset[str] | None:
     return getattr(view, _ROLES_MARK, None)
 
 
-def now() -> datetime:
-    """The hub's clock; tests put another in app.config["EDUOPS_CLOCK"]."""
-    return current_app.config["EDUOPS_CLOCK"]()
-
-
 def current_user() -> User | None:
     """The signed-in user of this request: from a Bearer API token if one is sent, else the session cookie."""
     if "eduops_user" not in g:
@@ -84,12 +78,12 @@ def _authenticate() -> tuple[User | None, str | None]:
     header = request.headers.get("Authorization")
     if header is not None:  # a script: never fall back to a cookie, so a bad token is a clear 401
         scheme, _sep, token = header.partition(" ")
-        user = accounts.token_user(db, token.strip(), now()) if scheme.lower() == "bearer" and token.strip() else None
+        user = accounts.token_user(db, token.strip(), ctx.now()) if scheme.lower() == "bearer" and token.strip() else None
         return user, "token"
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         policy = SessionPolicy.of(hub_config())
-        user = accounts.session_user(db, raw, now(), policy.idle, policy.lifetime)
+        user = accounts.session_user(db, raw, ctx.now(), policy.idle, policy.lifetime)
         if user:
             return user, "cookie"
     return None, None
@@ -195,7 +189,6 @@ def _finish(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("EDUOPS_CLOCK", utcnow)
     app.before_request(_guard)
     app.after_request(_finish)
 

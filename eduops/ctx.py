@@ -1,5 +1,7 @@
-"""What a request handler needs from the running hub: its configuration and a database connection."""
+"""What a request handler needs from the running hub: its configuration, its clock and a database connection."""
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlite_utils
 from flask import current_app, g
@@ -10,6 +12,11 @@ from eduops.config import Config
 
 def hub_config() -> Config:
     return current_app.config["EDUOPS"]
+
+
+def now() -> datetime:
+    """The hub's one clock, given to create_app (tests give a fake); views, pages and /metrics read it."""
+    return current_app.config["EDUOPS_CLOCK"]()
 
 
 def get_db() -> sqlite_utils.Database:

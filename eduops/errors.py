@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,17 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status, code = 409, "conflict"
+
+
+class ErrorAnswer(BaseModel):
+    """The JSON shape of every refusal under /api/, for the OpenAPI document."""
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    error: str = Field(description="A short code, such as invalid or unauthorized.")
+    message: str = Field(description="A sentence a person can act on.")
+    details: list[dict[str, str]] | None = Field(
+        default=None, description="For invalid: each field at fault as {path, problem}.")
+    reenroll: bool | None = Field(default=None, description="For 401: the key is unknown or revoked; enroll again.")
 
 
 # Short codes for the HTTP errors Flask and Werkzeug raise themselves.

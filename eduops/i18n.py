@@ -9,7 +9,9 @@ pybabel compile -d eduops/translations``.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, format_datetime
+
+from eduops.clock import from_iso
 
 LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
 DEFAULT = "zh_Hans_CN"
@@ -32,6 +34,12 @@ def switch(code: str):
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
+
+
+@bp.app_template_filter("local_time")
+def local_time(iso: str | None) -> str:
+    """A stored UTC time as the county reads it (Asia/Shanghai, the Babel time zone): the one way pages show time."""
+    return format_datetime(from_iso(iso), "yyyy-MM-dd HH:mm") if iso else "–"
 
 
 def init_app(app: Flask) -> None:

@@ -22,12 +22,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from eduops import __version__, county
-from eduops.clock import from_iso, utcnow
+from eduops.clock import from_iso
 from eduops.coverage import figures, gaps, report
 from eduops.delivery import notify
+from eduops.delivery import recordings as delivery_recordings
 from eduops.delivery import store as delivery_store
 from eduops.fleet import store
-from eduops.jobs import hub_jobs
+from eduops.jobs import hub_jobs, job_runs
 from eduops import db as dbmod
 from eduops.config import Config
 from scheduler import bookings
@@ -143,7 +144,7 @@ def jobs_section(db: sqlite_utils.Database, config: Config, now: datetime) -> It
                                 labels=["job_name"])
     runs = CounterMetricFamily("eduops_job_runs", "Runs of each job.", labels=["job_name"])
     failures = CounterMetricFamily("eduops_job_failures", "Failed runs of each job.", labels=["job_name"])
-    for run in store.job_runs(db):
+    for run in job_runs(db):
         if run["last_success_at"]:
             success.add_metric([run["name"]], from_iso(run["last_success_at"]).timestamp())
         runs.add_metric([run["name"]], run["runs"])
@@ -176,7 +177,7 @@ def delivery_section(db: sqlite_utils.Database, config: Config, now: datetime) -
             seconds.add_metric([area, kind], round(h * 3600))
     recordings = GaugeMetricFamily("eduops_recordings", "Recordings of sessions that ended within the last day "
                                    "or are still to come, by the recorder's newest state.", labels=["state"])
-    by_state = delivery_store.recordings_by_state(db, now, timedelta(days=1))
+    by_state = delivery_recordings.recordings_by_state(db, now, timedelta(days=1))
     for state in ("scheduled", "recording", "finished", "failed"):
         recordings.add_metric([state], by_state.get(state, 0))
     counts = notify.counts(db)
@@ -197,7 +198,7 @@ class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
     def __init__(self, config: Config, sections: list[tuple[str, Section]],
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime]):
         self.config = config
         self.sections = sections
         self.clock = clock
@@ -246,9 +247,9 @@ def metrics() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-def init_app(app: Flask, config: Config) -> CollectorRegistry:
+def init_app(app: Flask, config: Config, clock: Callable[[], datetime]) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(HubCollector(config, SECTIONS))
+    registry.register(HubCollector(config, SECTIONS, clock))
     disable_created_metrics()  # *_created series only double the output; Prometheus does not need them
     # Request timings are about this process, not the county: the one thing kept in memory.
     ingest = Histogram("eduops_ingest_duration_seconds", "Time to answer a batch of agent reports, "

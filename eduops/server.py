@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import datetime
 from typing import Callable, Protocol
 
 import waitress
 
 from eduops import db as dbmod
 from eduops.app import create_app
+from eduops.clock import utcnow
 from eduops.config import Config
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,11 @@ def prepare_database(config: Config) -> int:
         database.conn.close()
 
 
-def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: []) -> None:
-    """Serve until SIGTERM or Ctrl-C; ``services`` gets the hub's URL once the port is bound."""
+def serve(config: Config, services: Callable[[str], list[Service]] = lambda url: [],
+          clock: Callable[[], datetime] = utcnow) -> None:
+    """Serve until SIGTERM or Ctrl-C on ``clock``; ``services`` gets the hub's URL once the port is bound."""
     version = prepare_database(config)
-    app = create_app(config)
+    app = create_app(config, clock)
     # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
     proxy = {"trusted_proxy": config.trusted_proxy,
              "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}

@@ -44,14 +44,15 @@ def record_deliveries(db: Any, now: datetime, reports_kept: timedelta, store: An
     return {"recorded": recorded, "held": held}
 
 
-def queue_notifications(db: Any, now: datetime, notify: Any, store: Any, batch: int = 500) -> dict[str, int]:
+def queue_notifications(db: Any, now: datetime, notify: Any, recordings: Any, batch: int = 500) -> dict[str, int]:
     """Turn the booking decisions logged since the last run into notifications, and ask the recorders
     of the broadcast rooms whose recordings changed to fetch their schedule now."""
     rows, upto = notify.audit_events(db, batch)
     if not rows:
         return {"queued": 0, "recorders_asked": 0}
     queued = notify.queue_audit_events(db, rows, upto, now)
-    return {"queued": queued, "recorders_asked": store.ask_recorders_to_refresh(db, store.recorder_rooms(rows), now)}
+    return {"queued": queued, "recorders_asked": recordings.ask_recorders_to_refresh(
+        db, recordings.recorder_rooms(rows), now)}
 
 
 def send_notifications(db: Any, now: datetime, retry_base: timedelta, max_attempts: int, tz: str, store: Any,

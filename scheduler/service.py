@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler.jobs import Job
+from scheduler.runner import Job
 
 
 def first_run(every: timedelta, last_success: datetime | None, now: datetime) -> datetime:

@@ -7,8 +7,8 @@ import pytest
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.app import create_app
-from tests import accounts_helpers
-from tests.hubprocess import HubProcess
+from tests.support import accounts_helpers
+from tests.support.hubprocess import HubProcess
 
 
 @pytest.fixture
@@ -62,14 +62,14 @@ def make_user(db_path: Path):
 
 @pytest.fixture
 def login():
-    """login(client_or_session, user, base_url="") -> CSRF token; see tests/accounts_helpers.py."""
+    """login(client_or_session, user, base_url="") -> CSRF token; see tests/support/accounts_helpers.py."""
     return accounts_helpers.login
 
 
 @pytest.fixture
 def county_hub(db_path: Path):
-    """A real `eduops hub` process on the small county of tests/fleet_kit.build_county."""
-    from tests.fleet_kit import build_county
+    """A real `eduops hub` process on the small county of tests/support/fleet_kit.build_county."""
+    from tests.support.fleet_kit import build_county
 
     build_county(db_path)
     process = HubProcess(db_path)

@@ -7,7 +7,8 @@ sample value in SAMPLE_ARGS.
 import pytest
 from flask import Blueprint, jsonify
 
-from eduops import accounts, auth
+from eduops import auth
+from eduops.accounts import store as accounts
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.app import create_app

@@ -6,24 +6,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from eduops import auth
-from tests.accounts_helpers import csrf_from
-
-
-class Clock:
-    """The hub's clock, moved by the test."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
+from eduops.app import create_app
+from tests.support.accounts_helpers import csrf_from
+from tests.support.clock import Clock
 
 
 @pytest.fixture
-def clock(app):
-    clock = Clock(datetime(2024, 9, 2, 0, 30, tzinfo=timezone.utc))  # 08:30 in Huize
-    app.config["EDUOPS_CLOCK"] = clock
-    return clock
+def clock():
+    return Clock(datetime(2024, 9, 2, 0, 30, tzinfo=timezone.utc))  # 08:30 in Huize
+
+
+@pytest.fixture
+def app(hub_config, fresh_db, clock):
+    """The hub on the test's clock."""
+    return create_app(hub_config, clock)
 
 
 def session_cookie(client) -> str | None:
@@ -255,11 +251,11 @@ def test_the_last_admin_cannot_lock_the_county_out(client, make_user, login):
 
 
 def test_the_audit_log_is_searchable_by_user_event_and_local_date(app, clock, make_user, login):
-    clock.at = datetime(2024, 9, 2, 15, 30, tzinfo=timezone.utc)  # 23:30 in Huize
+    clock.now = datetime(2024, 9, 2, 15, 30, tzinfo=timezone.utc)  # 23:30 in Huize
     admin = app.test_client()
     login(admin, make_user("admin", username="root"))
     make_user("viewer", username="zhao")
-    clock.at += timedelta(hours=1)  # 00:30 on 3 September in Huize, still the 2nd in UTC
+    clock.now += timedelta(hours=1)  # 00:30 on 3 September in Huize, still the 2nd in UTC
     sign_in_form(app.test_client(), "zhao", "wrong-password-here")
     page = admin.get("/audit?user=zhao").text
     assert "2024-09-03 00:30" in page and "<td>登录失败</td>" in page and "<td>添加用户</td>" in page

@@ -3,10 +3,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import requests
 
-from tests.accounts_helpers import Account, csrf_from, login
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import Account, csrf_from, login
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 PASSWORD = "county-admin-pass-1"
 

@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 from eduops import db as dbmod
 from tests.support import sky_county
-from tests.accounts_helpers import create_user, login
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user, login
+from tests.support.hubprocess import HubProcess
 
 SHOTS = Path("/tmp/eduops-shots/bookings")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,8 @@ import pytest
 
 from eduops import config as configmod
 from eduops import db as dbmod
-from eduops import demo, demo_bookings
+from eduops.demo import bookings as demo_bookings
+from eduops.demo import county as demo
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # a Wednesday morning in Huize, mid-term
 

@@ -11,7 +11,7 @@ import requests
 from jsonschema import Draft202012Validator
 
 from eduops import db as dbmod
-from tests.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess
 from tests.support.bookings_county import (add_broadcast_rooms, add_hosts, add_token, add_user, add_village, at,
                                            build, live_settings, next_school_monday)
 

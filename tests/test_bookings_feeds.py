@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import vobject
 
-from eduops import accounts
+from eduops.accounts import store as accounts
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
 from tests.support import sky_county

@@ -366,9 +366,8 @@ def test_the_picker_lists_source_rooms_and_every_class_by_area_township_and_scho
 
 
 def test_the_hub_runs_the_booking_jobs_with_the_configured_deadline(county, db_path):
-    from eduops.fleet import store as fleet_store
-    from eduops.jobs import hub_jobs
-    from scheduler.jobs import run_job
+    from eduops.jobs import hub_jobs, record_job_run
+    from scheduler.runner import run_job
     from tests.support.bookings_county import config
 
     database, users = county
@@ -377,9 +376,9 @@ def test_the_hub_runs_the_booking_jobs_with_the_configured_deadline(county, db_p
     [booked] = store.book(database, lesson(starts_at=at(MONDAY, "08:00"), ends_at=at(MONDAY, "08:45")), users["t1"],
                           COMMAND_LINE, RULES, NOW)["sessions"]
     jobs = {job.name: job for job in hub_jobs(config(db_path, approval_deadline_h=2))}
-    assert run_job(jobs["expire_pending"], database, at(MONDAY, "07:59"), fleet_store) == {"expired": 0}
-    assert run_job(jobs["expire_pending"], database, at(MONDAY, "08:00"), fleet_store) == {"expired": 1}
-    assert run_job(jobs["finish_sessions"], database, at(MONDAY, "09:00"), fleet_store) == {"finished": 1}
+    assert run_job(jobs["expire_pending"], database, at(MONDAY, "07:59"), record_job_run) == {"expired": 0}
+    assert run_job(jobs["expire_pending"], database, at(MONDAY, "08:00"), record_job_run) == {"expired": 1}
+    assert run_job(jobs["finish_sessions"], database, at(MONDAY, "09:00"), record_job_run) == {"finished": 1}
     assert schedule.session(database, pending["id"])["state"] == "expired"
     assert schedule.session(database, booked["id"])["state"] == "finished"
     [expired] = events(database, "session_expired")

@@ -1,17 +1,13 @@
 """The `eduops` command as a user runs it: init, import, export, demo."""
-import subprocess
-import sys
+import pytest
 
 import openpyxl
 
 from eduops import county
 from eduops import db as dbmod
-from tests.hubprocess import HubProcess
-from tests.test_inventory import GOOD, make_xlsx, with_row
-
-
-def eduops(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "eduops", *args], capture_output=True, text=True, timeout=120)
+from tests.support.fleet_kit import eduops
+from tests.support.hubprocess import HubProcess
+from tests.support.inventory_files import GOOD, make_xlsx, with_row
 
 
 def counts(db_path):
@@ -62,6 +58,7 @@ def test_import_of_an_unsupported_file_says_so(db_path, tmp_path):
     assert "inventory.ods: not an .xlsx or .csv file" in result.stderr
 
 
+@pytest.mark.e2e
 def test_demo_builds_a_county_in_the_image_of_huize_and_serves_it(tmp_path):
     process = HubProcess(tmp_path / "demo.db", command="demo", extra_args=("--agents", "0"))
     try:

@@ -5,26 +5,15 @@ from datetime import datetime, timezone
 
 import openpyxl
 import pytest
-import requests
 
 from eduops import db as dbmod
 from eduops.coverage import figures
-from tests import coverage_county
-from tests.accounts_helpers import create_user, login
-from tests.hubprocess import HubProcess
-from tests.test_coverage_figures import EXPECTED
+from tests.support import coverage_county
+from tests.support.accounts_helpers import Visitor, create_user
+from tests.support.hubprocess import HubProcess
+from tests.support.coverage_county import EXPECTED
 
-
-class Visitor:
-    """Someone signed in to the hub (or not), asking for pages and API answers."""
-
-    def __init__(self, url: str, account=None):
-        self.url, self.session = url, requests.Session()
-        if account is not None:
-            login(self.session, account, base_url=url)
-
-    def get(self, path: str, **kw) -> requests.Response:
-        return self.session.get(self.url + path, timeout=10, **kw)
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 @pytest.fixture(scope="module")

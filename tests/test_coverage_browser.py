@@ -14,9 +14,11 @@ import pytest
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.coverage import snapshots
-from tests import coverage_county
-from tests.accounts_helpers import create_user
-from tests.hubprocess import HubProcess
+from tests.support import coverage_county
+from tests.support.accounts_helpers import create_user
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "coverage"
 

@@ -1,4 +1,4 @@
-"""Coverage figures of the hand-built county (tests/coverage_county.py), worked out by hand."""
+"""Coverage figures of the hand-built county (tests/support/coverage_county.py), worked out by hand."""
 from datetime import datetime, timezone
 
 import pytest
@@ -7,48 +7,8 @@ from hypothesis import strategies as st
 
 from eduops.coverage import figures, gaps, report
 from eduops.coverage.figures import Room, School, SchoolClass, Sighting
-from tests import coverage_county
-
-
-def counts(classes, schools, terminal=(0, 0), wired=(0, 0), wireless=(0, 0), school_wired=(0, 0),
-           school_wireless=(0, 0)):
-    pairs = {"class_terminal": terminal, "class_wired": wired, "class_wireless": wireless,
-             "school_wired": school_wired, "school_wireless": school_wireless}
-    out = {"classes": classes, "schools": schools}
-    for measure, (inventory, observed) in pairs.items():
-        out[f"{measure}_inventory"], out[f"{measure}_observed"] = inventory, observed
-    return out
-
-
-EXPECTED = {
-    ("county", ""): counts(9, 4, (6, 4), (6, 3), (5, 3), (3, 3), (3, 1)),
-    ("area", "main_urban"): counts(6, 2, (5, 4), (5, 3), (5, 3), (2, 2), (2, 1)),
-    ("area", "nagu"): counts(3, 2, (1, 0), (1, 0), (0, 0), (1, 1), (1, 0)),
-    ("area", "zhehai"): counts(0, 0),
-    ("area", "daibu"): counts(0, 0),
-    ("area", "yiche"): counts(0, 0),
-    ("township", "T1"): counts(5, 1, (4, 3), (4, 2), (4, 3), (1, 1), (1, 1)),
-    ("township", "T2"): counts(3, 2, (1, 0), (1, 0), (0, 0), (1, 1), (1, 0)),
-    ("township", "T3"): counts(1, 1, (1, 1), (1, 1), (1, 0), (1, 1), (1, 0)),
-    ("school", "A"): counts(5, 1, (4, 3), (4, 2), (4, 3), (1, 1), (1, 1)),
-    ("school", "B"): counts(3, 1, (1, 0), (1, 0), (0, 0), (1, 0), (0, 0)),
-    ("school", "C"): counts(0, 1, school_wired=(0, 1), school_wireless=(1, 0)),
-    ("school", "D"): counts(1, 1, (1, 1), (1, 1), (1, 0), (1, 1), (1, 0)),
-}
-
-U, M = "unobserved", "missing"
-EXPECTED_GAPS = [
-    ("A", "A-C3", {"class_terminal": U, "class_wired": U, "class_wireless": U}),
-    ("A", "A-C4", {"class_wired": M}),
-    ("A", "A-C5", {"class_terminal": U, "class_wired": U, "class_wireless": M}),
-    ("D", None, {"school_wireless": U}),
-    ("D", "D-C1", {"class_wireless": U}),
-    ("B", None, {"school_wired": U, "school_wireless": M}),
-    ("B", "B-C1", {"class_terminal": U, "class_wired": U, "class_wireless": M}),
-    ("B", "B-C2", {"class_terminal": M, "class_wired": M, "class_wireless": M}),
-    ("B", "B-C3", {"class_terminal": M, "class_wired": M, "class_wireless": M}),
-    ("C", None, {"school_wireless": U}),
-]
+from tests.support import coverage_county
+from tests.support.coverage_county import EXPECTED, EXPECTED_GAPS
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from eduops import county
-from eduops.coverage import demo_history, figures, report, snapshots
-from tests import coverage_county
-from tests.test_coverage_figures import EXPECTED
+from eduops.coverage import figures, report, snapshots
+from eduops.demo import history as demo_history
+from tests.support import coverage_county
+from tests.support.coverage_county import EXPECTED
 
 NOW = coverage_county.NOW  # 2026-03-10 12:00 in Huize
 
@@ -80,9 +81,12 @@ def test_the_command_line_takes_one_snapshot(hand_county, db_path):
     done = run("--now", "2026-03-10T23:50:00+08:00")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "coverage snapshot of 2026-03-10: 13 nodes, 9 classes"
-    assert run("--now", "2026-03-10T16:30:00").stdout.startswith("coverage snapshot of 2026-03-11")  # UTC
+    assert run("--now", "2026-03-10T16:30:00Z").stdout.startswith("coverage snapshot of 2026-03-11")
+    naive = run("--now", "2026-03-10T16:30:00")  # county time or UTC? refused, not guessed
+    assert naive.returncode == 2 and "+08:00" in naive.stderr
+    assert stored(hand_county) and {r["day"] for r in stored(hand_county)} == {"2026-03-10", "2026-03-11"}
     bad = run("--now", "yesterday")
-    assert bad.returncode == 2 and "'yesterday' is not an ISO time" in bad.stderr
+    assert bad.returncode == 2 and "'yesterday' is not an ISO 8601 time" in bad.stderr
 
 
 def test_the_demo_past_adds_up_and_only_grows_toward_today(hand_county, hub_config):

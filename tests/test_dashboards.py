@@ -1,36 +1,9 @@
 """Dashboards and alert rules: built from their source, valid for promtool, evaluated by a real Prometheus."""
 import json
-import re
 import subprocess
 import sys
-from pathlib import Path
 
-import yaml
-
-from tests.promtools import promtool
-
-ROOT = Path(__file__).resolve().parent.parent
-PROM = ROOT / "dashboards/prometheus"
-GRAFANA = ROOT / "dashboards/grafana"
-METRIC = re.compile(r"\beduops_[a-z_]+")
-
-
-def dashboard_expressions() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted((GRAFANA / "dashboards").glob("*.json")):
-        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
-            found += [(f"{path.stem}: {panel['title']}", t["expr"]) for t in panel["targets"]]
-    return found
-
-
-def rule_expressions() -> list[tuple[str, str]]:
-    rules = yaml.safe_load((PROM / "eduops-alerts.yml").read_text(encoding="utf-8"))
-    return [(r["alert"], r["expr"]) for g in rules["groups"] for r in g["rules"]]
-
-
-def base_metric(name: str) -> str:
-    return re.sub(r"_(bucket|sum|count)$", "", name)
-
+from tests.support.promtools import GRAFANA, METRIC, PROM, ROOT, base_metric, dashboard_expressions, promtool, rule_expressions
 
 def test_dashboards_are_what_build_py_writes(tmp_path):
     before = {p.name: p.read_text(encoding="utf-8") for p in (GRAFANA / "dashboards").glob("*.json")}

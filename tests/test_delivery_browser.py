@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from eduops import db as dbmod
 from eduops.delivery import store
 from scheduler import delivery_jobs
-from tests.accounts_helpers import create_user
-from tests.delivery_kit import add_report, add_room_agent, add_session, build_county
-from tests.hubprocess import HubProcess
+from tests.support.accounts_helpers import create_user
+from tests.support.delivery_kit import add_report, add_room_agent, add_session, build_county
+from tests.support.hubprocess import HubProcess
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "delivery"

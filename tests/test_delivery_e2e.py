@@ -9,11 +9,11 @@ import requests
 from eduops import db as dbmod
 from eduops.clock import to_iso
 from eduops.delivery import notify
-from tests.delivery_kit import add_session, build_county
-from tests.fleet_kit import Agent, create_token, eduops, query, wait_for
-from tests.hubprocess import HubProcess
+from tests.support.delivery_kit import add_session, build_county
+from tests.support.fleet_kit import Agent, create_token, eduops, query, wait_for
+from tests.support.hubprocess import HubProcess
 from tests.support.bookings_county import add_token, add_user, at, live_settings, next_school_monday
-from tests.test_delivery_notify_send import Sink, dead_url
+from tests.support.robot_sink import Sink, dead_url
 
 pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()

@@ -7,7 +7,7 @@ from eduops import db as dbmod
 from eduops.delivery import figures, store
 from eduops.errors import Invalid
 from scheduler import delivery_jobs
-from tests.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
+from tests.support.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
 
 TERM = figures.Term(date(2026, 11, 2), date(2026, 11, 27))
 TZ = "Asia/Shanghai"

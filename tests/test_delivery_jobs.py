@@ -7,10 +7,10 @@ import pytest
 from eduops import audit
 from eduops import db as dbmod
 from eduops.delivery import notify
-from eduops.delivery import store
+from eduops.delivery import recordings, store
 from scheduler import delivery_jobs
 from scheduler.readiness import due_leads
-from tests.delivery_kit import county_db, add_report, add_room_agent, add_session, add_user, utc
+from tests.support.delivery_kit import county_db, add_report, add_room_agent, add_session, add_user, utc
 
 T = utc(2026, 12, 7, 2, 0)       # 10:00 in Huize, a Monday
 
@@ -109,8 +109,8 @@ def test_booking_decisions_are_told_to_the_schools_they_touch(db, lesson):
     audited(db, "session_rejected", lesson["id"], {**view, "state": "pending"},
             {**view, "state": "rejected", "reason": "与县教研活动冲突"})
     audited(db, "session_cancelled", lesson["id"], view, {**view, "state": "cancelled", "reason": "停电"})
-    assert delivery_jobs.queue_notifications(db, T, notify, store) == {"queued": 2, "recorders_asked": 0}
-    assert delivery_jobs.queue_notifications(db, T, notify, store)["queued"] == 0   # the cursor moved on
+    assert delivery_jobs.queue_notifications(db, T, notify, recordings) == {"queued": 2, "recorders_asked": 0}
+    assert delivery_jobs.queue_notifications(db, T, notify, recordings)["queued"] == 0   # the cursor moved on
     outbox = db.execute("SELECT target_id, event FROM notify_outbox ORDER BY id").fetchall()
     assert sorted(outbox) == sorted([(county, "rejected"), (s1, "rejected"),
                                      (county, "cancelled"), (s1, "cancelled"), (s2, "cancelled")])
@@ -127,7 +127,7 @@ def test_booking_decisions_are_told_to_the_schools_they_touch(db, lesson):
 def test_a_change_to_a_recorded_session_asks_the_rooms_recorder_to_fetch_its_schedule(db, lesson):
     view = {"state": "booked", "source_room_code": "S1-B", "receivers": ["S2-R1"], "recorded": True}
     audited(db, "session_cancelled", lesson["id"], view, {**view, "state": "cancelled"})
-    assert delivery_jobs.queue_notifications(db, T, notify, store)["recorders_asked"] == 1
+    assert delivery_jobs.queue_notifications(db, T, notify, recordings)["recorders_asked"] == 1
     assert db.execute("SELECT agent_id, kind FROM commands").fetchall() == [(lesson["source"], "refresh_schedule")]
 
 

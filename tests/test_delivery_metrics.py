@@ -6,10 +6,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops import metrics
-from eduops.delivery import notify, store
+from eduops.delivery import notify, recordings, store
 from scheduler import delivery_jobs
-from tests.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
-from tests.promtools import promtool
+from tests.support.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
+from tests.support.promtools import promtool
 
 NOW = utc(2026, 12, 7, 1, 40)
 
@@ -30,7 +30,7 @@ def test_delivery_metrics_count_sessions_readiness_deliveries_recordings_and_rob
     add_report(db, receiver, NOW - timedelta(days=1) + timedelta(minutes=10))
     delivery_jobs.record_deliveries(db, NOW, timedelta(days=3), store)
     with dbmod.write(db):
-        store.record_recordings(db, source, "2026-12-07T01:39:00Z", [(str(soon), "scheduled", None, None),
+        recordings.record_recordings(db, source, "2026-12-07T01:39:00Z", [(str(soon), "scheduled", None, None),
                                                                      (str(held), "failed", "camera gone", None)])
     target = notify.add_target(db, None, "县电教中心群", "json://127.0.0.1:9/x", "admin", NOW)
     with dbmod.write(db):

@@ -1,10 +1,6 @@
 """Robot messages through Apprise to a real HTTP sink on loopback (Apprise's json:// target), and to a
 dead one: retried with backoff, counted, given up after the last attempt, never losing what caused it."""
-import json
-import socket
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -12,35 +8,10 @@ from eduops import db as dbmod
 from eduops.delivery import notify
 from eduops.delivery import store
 from scheduler import delivery_jobs
-from tests.delivery_kit import county_db, add_session, add_user, utc
+from tests.support.robot_sink import Sink, dead_url
+from tests.support.delivery_kit import county_db, add_session, add_user, utc
 
 T = utc(2026, 12, 7, 1, 30)
-
-
-class Sink:
-    """A loopback HTTP server that keeps every JSON body posted to it."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                sink.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/robot"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -48,12 +19,6 @@ def sink():
     server = Sink()
     yield server
     server.close()
-
-
-def dead_url() -> str:
-    with socket.socket() as s:       # a port that was free a moment ago: nobody listens there
-        s.bind(("127.0.0.1", 0))
-        return f"json://127.0.0.1:{s.getsockname()[1]}/robot"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from eduops import db as dbmod
 from eduops.delivery import store
 from scheduler import delivery_jobs
-from tests.delivery_kit import add_report, add_room_agent, add_session, build_county, utc
+from tests.support.delivery_kit import add_report, add_room_agent, add_session, build_county, utc
 
 T = utc(2026, 11, 16, 6, 0)   # 14:00 in Huize
 

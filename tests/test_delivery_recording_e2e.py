@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from eduops import db as dbmod
-from tests.delivery_kit import add_session, add_user, build_county
-from tests.fleet_kit import create_token, query, wait_for
-from tests.hubprocess import HubProcess
+from tests.support.delivery_kit import add_session, add_user, build_county
+from tests.support.fleet_kit import create_token, query, wait_for
+from tests.support.hubprocess import HubProcess
 
 RECORDER = """
 import sys, time

@@ -5,9 +5,11 @@ import time
 import pytest
 
 from eduops import db as dbmod
-from eduops import demo as demomod
-from eduops.swarm import pick_classrooms
-from tests.hubprocess import HubProcess
+from eduops.demo import county as demomod
+from eduops.demo.swarm import pick_classrooms
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 AGENTS = 30
 

@@ -5,8 +5,12 @@ import subprocess
 import sys
 
 
+import pytest
+
 from eduops.fleet.protocol import Report
-from tests.fleet_kit import create_token, eduops, query, wait_for
+from tests.support.fleet_kit import create_token, eduops, query, wait_for
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 def agent(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -5,8 +5,10 @@ from typing import Callable
 import pytest
 import requests
 
-from tests.fleet_kit import Agent, build_county, create_token, eduops, query
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops, query
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 STATE = ("SELECT (SELECT COUNT(*) FROM reports), (SELECT COALESCE(SUM(reports), 0) FROM agent_days), "
          "(SELECT COUNT(*) FROM agents), (SELECT SUM(uses) FROM enrollment_tokens), "

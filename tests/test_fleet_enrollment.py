@@ -2,11 +2,15 @@
 from datetime import timedelta
 
 
+import pytest
+
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
 from eduops.clock import utcnow
 from eduops.fleet import tokens
-from tests.fleet_kit import Agent, build_county, create_token, eduops, query
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops, query
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 
@@ -103,10 +107,17 @@ def test_a_token_never_works_for_another_schools_room(county_hub, db_path):
     assert query(db_path, "SELECT COUNT(*), (SELECT uses FROM enrollment_tokens) FROM agents") == [(0, 0)]
 
 
-def test_an_unknown_room_is_refused_naming_it(county_hub, db_path):
-    answer = Agent(county_hub.url, room="S1-R9").enroll(create_token(db_path))
+def test_an_unknown_room_is_refused_with_the_closest_codes_of_the_tokens_school(county_hub, db_path):
+    token = create_token(db_path)
+    answer = Agent(county_hub.url, room="S1-R9").enroll(token)
     assert (answer.status_code, answer.json()["error"]) == (400, "unknown_room")
-    assert "S1-R9" in answer.json()["message"]
+    said = answer.json()
+    assert (said["school"], sorted(said["closest"])) == ("S1", ["S1-R1", "S1-R2"])  # S2-R1 is another school's
+    assert (f"Room S1-R9 is not in the inventory of school S1. Closest room codes of school S1: "
+            f"{', '.join(said['closest'])}.") in said["message"]
+    # A room's name typed for its code (the county names its rooms S1-R1 and so on, "S1 R2" as a person types it).
+    assert Agent(county_hub.url, room="s1 r2").enroll(token).json()["closest"][0] == "S1-R2"
+    assert query(db_path, "SELECT COUNT(*), (SELECT uses FROM enrollment_tokens) FROM agents") == [(0, 0)]
 
 
 def test_enrolling_again_issues_a_new_key_and_revokes_the_old(county_hub, db_path):

@@ -10,33 +10,28 @@ import pytest
 from eduops import db as dbmod
 from eduops.app import create_app
 from eduops.clock import to_iso, utcnow
-from eduops.fleet import commands, ingest, store
+from eduops.audit import COMMAND_LINE
+from eduops.errors import Conflict, Invalid, NotFound
+from eduops.fleet import agents, commands, ingest, store
 from eduops.fleet.agents import Identity
-from eduops.jobs import hub_jobs, job_service, state_policy
-from scheduler import jobs
-from scheduler.jobs import Job, RetentionPolicy, run_job
+from eduops.jobs import hub_jobs, job_runs, job_service, last_job_successes, record_job_run, state_policy
+from scheduler import fleet_jobs
+from scheduler.fleet_jobs import RetentionPolicy
+from scheduler.runner import Job, run_job
 from scheduler.service import JobService
 from scheduler.states import AgentClock
-from tests.fleet_kit import Agent, build_county, create_token, iso
+from tests.support.clock import Clock
+from tests.support.fleet_kit import Agent, build_county, create_token, iso
 
 MONDAY_10 = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)   # 10:00 in Huize
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def fleet(db_path, hub_config, fresh_db):
     """An in-process hub on the two-school county whose clock the test sets, and one enrolled agent."""
     build_county(db_path)
-    app = create_app(hub_config)
     clock = Clock(MONDAY_10)
-    app.config["EDUOPS_CLOCK"] = clock
+    app = create_app(hub_config, clock)
     client = app.test_client()
     agent = Agent("", room="S1-R2")
     answer = client.post("/api/v1/enroll", json={"token": create_token(db_path), "instance_id": agent.instance_id,
@@ -65,7 +60,7 @@ def test_retention_deletes_old_raw_reports_in_chunks_and_keeps_the_daily_rollup(
     send(agent.report(made_at=clock.now))
     days_before = db.execute("SELECT * FROM agent_days ORDER BY day").fetchall()
     policy = RetentionPolicy(raw_reports=timedelta(days=3), history=timedelta(days=400), chunk=2, max_chunks=10)
-    summary = jobs.apply_retention(db, MONDAY_10, policy, store)
+    summary = fleet_jobs.apply_retention(db, MONDAY_10, policy, store)
     assert summary == {"reports_deleted": 5, "history_deleted": 0}
     assert count(db, "reports") == 1
     assert db.execute("SELECT * FROM agent_days ORDER BY day").fetchall() == days_before
@@ -77,20 +72,20 @@ def test_retention_stops_after_its_chunks_and_finishes_on_the_next_run(fleet):
     clock.now = MONDAY_10 - timedelta(days=5)
     send(*(agent.report() for _ in range(5)))
     policy = RetentionPolicy(raw_reports=timedelta(days=3), history=timedelta(days=400), chunk=2, max_chunks=1)
-    assert jobs.apply_retention(db, MONDAY_10, policy, store)["reports_deleted"] == 2
-    assert jobs.apply_retention(db, MONDAY_10, policy, store)["reports_deleted"] == 2
+    assert fleet_jobs.apply_retention(db, MONDAY_10, policy, store)["reports_deleted"] == 2
+    assert fleet_jobs.apply_retention(db, MONDAY_10, policy, store)["reports_deleted"] == 2
     assert count(db, "reports") == 1
 
 
 def test_retention_deletes_old_state_history_and_finished_commands(fleet):
     clock, agent, send, db = fleet
     commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500), timedelta(hours=1))
-    jobs.expire_commands(db, MONDAY_10, store)
+    fleet_jobs.expire_commands(db, MONDAY_10, store)
     pending = commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10 - timedelta(days=500),
                                      timedelta(days=1000))
     db.execute("UPDATE agent_states SET at = ?", [to_iso(MONDAY_10 - timedelta(days=401))])
     policy = RetentionPolicy(raw_reports=timedelta(days=3), history=timedelta(days=400))
-    assert jobs.apply_retention(db, MONDAY_10, policy, store)["history_deleted"] == 2   # one state, one command
+    assert fleet_jobs.apply_retention(db, MONDAY_10, policy, store)["history_deleted"] == 2   # one state, one command
     assert [r[0] for r in db.execute("SELECT id FROM commands")] == [pending["id"]]
 
 
@@ -98,24 +93,27 @@ def test_expire_commands_marks_only_overdue_pending_ones(fleet):
     _, agent, send, db = fleet
     soon = commands.queue_command(db, agent.agent_id, "refresh_schedule", MONDAY_10, timedelta(minutes=5))
     later = commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10, timedelta(hours=5))
-    assert jobs.expire_commands(db, MONDAY_10 + timedelta(hours=1), store) == {"expired": 1}
+    assert fleet_jobs.expire_commands(db, MONDAY_10 + timedelta(hours=1), store) == {"expired": 1}
     assert dict(db.execute("SELECT id, status FROM commands").fetchall()) == {soon["id"]: "expired",
                                                                               later["id"]: "pending"}
 
 
 def test_queueing_a_command_for_a_retired_or_unknown_agent_is_refused(fleet):
     _, agent, _, db = fleet
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound, match="ag_nobody"):
         commands.queue_command(db, "ag_nobody", "send_inventory", MONDAY_10, timedelta(hours=1))
-    with pytest.raises(ValueError, match="unknown command"):
+    with pytest.raises(Invalid, match="unknown command"):
         commands.queue_command(db, agent.agent_id, "reboot", MONDAY_10, timedelta(hours=1))
+    agents.retire(db, agent.agent_id, MONDAY_10, COMMAND_LINE)
+    with pytest.raises(Conflict, match="retired"):
+        commands.queue_command(db, agent.agent_id, "send_inventory", MONDAY_10, timedelta(hours=1))
 
 
 def test_the_sweep_job_records_changes_and_a_report_newer_than_its_reading_wins(fleet, hub_config):
     clock, agent, send, db = fleet
     send(agent.report(made_at=MONDAY_10))
     policy = state_policy(hub_config)
-    assert jobs.sweep_terminal_states(db, MONDAY_10 + timedelta(minutes=10), policy, store) == \
+    assert fleet_jobs.sweep_terminal_states(db, MONDAY_10 + timedelta(minutes=10), policy, store) == \
         {"changed": 1, "proposed": 0}
     assert db.execute("SELECT state FROM agents").fetchone()[0] == "offline"
     # A verdict reached from an older reading is not applied over a newer report.
@@ -132,42 +130,43 @@ def test_a_failing_job_is_logged_counted_and_never_raises(fresh_db, caplog):
 
     job = Job("broken", timedelta(minutes=1), broken)
     with caplog.at_level(logging.ERROR):
-        assert run_job(job, fresh_db, MONDAY_10, store) is None
+        assert run_job(job, fresh_db, MONDAY_10, record_job_run) is None
     assert "job broken failed" in caplog.text and "the disk is on fire" in caplog.text
     ok = Job("broken", timedelta(minutes=1), lambda db, now: {"done": 1})
-    assert run_job(ok, fresh_db, MONDAY_10, store) == {"done": 1}
-    [row] = store.job_runs(fresh_db)
+    assert run_job(ok, fresh_db, MONDAY_10, record_job_run) == {"done": 1}
+    [row] = job_runs(fresh_db)
     assert (row["runs"], row["failures"]) == (2, 1)
     assert "RuntimeError: the disk is on fire" in row["last_error"]
     assert row["last_success_at"] >= row["last_failure_at"]
-    assert "broken" in store.last_job_successes(fresh_db)
+    assert "broken" in last_job_successes(fresh_db)
 
 
 def test_every_hub_job_runs_on_an_empty_database(fresh_db, hub_config):
     for job in hub_jobs(hub_config):
-        assert run_job(job, fresh_db, MONDAY_10, store) is not None, job.name
-    assert {r["name"]: r["failures"] for r in store.job_runs(fresh_db)} == \
+        assert run_job(job, fresh_db, MONDAY_10, record_job_run) is not None, job.name
+    assert {r["name"]: r["failures"] for r in job_runs(fresh_db)} == \
         {"sweep": 0, "expire_commands": 0, "retention": 0, "coverage_snapshot": 0, "expire_pending": 0,
-         "finish_sessions": 0}
+         "finish_sessions": 0, "readiness": 0, "delivery": 0, "notify": 0, "notify_send": 0}
 
 
 def test_the_job_service_runs_due_jobs_on_apscheduler_and_stops(fresh_db):
     ran = threading.Event()
     probe = Job("probe", timedelta(hours=1), lambda db, now: ran.set() or {"ran": 1})
-    service = JobService([probe], lambda job: run_job(job, fresh_db, utcnow(), store), {}, utcnow)
+    service = JobService([probe], lambda job: run_job(job, fresh_db, utcnow(), record_job_run), {}, utcnow)
     service.start()
     try:
         assert ran.wait(10), "the due job did not run"
     finally:
         service.stop()
-    assert [r["name"] for r in store.job_runs(fresh_db)] == ["probe"]
+    assert [r["name"] for r in job_runs(fresh_db)] == ["probe"]
 
 
 def test_the_hubs_service_runs_the_hub_jobs_from_their_last_success(fresh_db, hub_config):
-    run_job(hub_jobs(hub_config)[0], fresh_db, MONDAY_10, store)
+    run_job(hub_jobs(hub_config)[0], fresh_db, MONDAY_10, record_job_run)
     service = job_service(hub_config)
     assert [j.name for j in service.jobs] == ["sweep", "expire_commands", "retention", "coverage_snapshot",
-                                             "expire_pending", "finish_sessions"]
+                                             "expire_pending", "finish_sessions", "readiness", "delivery",
+                                             "notify", "notify_send"]
     assert set(service.last_success) == {"sweep"}
 
 

@@ -8,7 +8,8 @@ import pytest
 from eduops.app import create_app
 from eduops.audit import COMMAND_LINE
 from eduops.fleet import store, tokens
-from tests.fleet_kit import build_county, iso, report_body
+from tests.support.clock import Clock
+from tests.support.fleet_kit import build_county, iso, report_body
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Huize, in class hours
 SECRET = re.compile(r"et_[A-Za-z0-9_-]{43}")
@@ -28,8 +29,7 @@ def world(db_path, hub_config, fresh_db, make_user, login):
     """S1: agent ``wired`` (reporting, clock 5 minutes slow) and ``clone`` (same machine id, proposed for
     retirement); S2: agent ``other``. ``sign_in(role, *schools)`` gives a signed-in client."""
     build_county(db_path)
-    app = create_app(hub_config)
-    app.config["EDUOPS_CLOCK"] = lambda: NOW
+    app = create_app(hub_config, Clock(NOW))
     client = app.test_client()
     ids = {}
     ids["wired"], key = enroll(client, "S1", "S1-R1", "HZ-1", "m-1", fresh_db)
@@ -114,12 +114,29 @@ def test_it_staff_create_a_token_and_see_the_enroll_command_once(world, fresh_db
     answer = staff.post("/fleet/tokens", data={"school": "S1", "days": "3", "max_uses": "5"})
     assert answer.status_code == 201
     secret = SECRET.search(answer.text).group(0)
-    assert f"eduops-agent enroll --hub http://localhost --token {secret} --room ROOM" in answer.text
+    # Every room of the school, with its Linux and Windows commands, the token filled in.
+    assert f"sudo sh install-linux.sh --hub http://localhost --token {secret} --room S1-R1" in answer.text
+    assert (f"powershell -ExecutionPolicy Bypass -File .\\install-windows.ps1 -Hub http://localhost "
+            f"-Token {secret} -Room S1-R2") in answer.text
+    assert "S2-R1" not in answer.text
     new = tokens.list_tokens(fresh_db, ["S1"])[0]
     assert (new["max_uses"], new["expires_at"][:10]) == (5, "2026-12-03")
     assert secret not in staff.get("/fleet/tokens").text
     listed = staff.get("/fleet/tokens").text
     assert "有效" in listed and "0 / 5" in listed and "古城第一小学" in listed and "古城第二小学" not in listed
+    assert "sudo sh install-linux.sh --hub http://localhost --token TOKEN --room S1-R2" in listed
+
+
+def test_the_token_page_lists_the_schools_rooms_with_their_agents_for_the_admin_on_request(world):
+    sign_in, _ids = world
+    admin = sign_in("admin")
+    assert "install-linux.sh" not in admin.get("/fleet/tokens").text  # many schools: the admin picks one
+    page = admin.get("/fleet/tokens?rooms=S2").text
+    assert "--room S2-R1" in page and "--room S1-R1" not in page
+    staff = sign_in("it_staff", "S1")
+    assert staff.get("/fleet/tokens?rooms=S2").status_code == 403
+    rows = re.findall(r'<tr data-room="([^"]+)">.*?</tr>', staff.get("/fleet/tokens").text, re.S)
+    assert rows == ["S1-R1", "S1-R2"]
 
 
 def test_it_staff_may_not_touch_another_schools_tokens(world, fresh_db):

@@ -8,7 +8,7 @@ import requests
 
 from eduops.clock import from_iso, utcnow
 from eduops.fleet.protocol import CommandAckAnswer, EnrollAnswer, ReportAnswer
-from tests.fleet_kit import Agent, create_token, eduops, query
+from tests.support.fleet_kit import Agent, create_token, eduops, query
 
 
 
@@ -58,6 +58,7 @@ def test_concurrent_replays_of_one_report_store_it_once(agent, db_path):
     assert stored(db_path) == 1
 
 
+@pytest.mark.e2e
 def test_many_agents_at_once_are_all_committed_before_acknowledgement(county_hub, db_path):
     token = create_token(db_path)
     agents = [Agent(county_hub.url, hostname=f"pc-{n}") for n in range(20)]
@@ -87,6 +88,7 @@ def test_a_backlog_batch_keeps_the_original_times_in_order(agent, db_path):
     assert stored(db_path) == 30
 
 
+@pytest.mark.e2e
 def test_clock_skew_is_recorded_and_corrected_and_shown(county_hub, db_path):
     fast = Agent(county_hub.url, room="S1-R2", skew=timedelta(hours=1))
     assert fast.enroll(create_token(db_path)).status_code == 201
@@ -134,6 +136,7 @@ def test_an_expired_command_is_not_delivered_and_its_ack_is_refused(agent, db_pa
     assert (refused.status_code, refused.json()["error"]) == (409, "command_expired")
 
 
+@pytest.mark.e2e
 def test_another_agents_command_cannot_be_acknowledged(agent, county_hub, db_path):
     other = Agent(county_hub.url, hostname="pc-2")
     other.enroll(create_token(db_path))
@@ -150,6 +153,7 @@ def test_naming_another_room_of_its_school_moves_the_agent(agent, db_path):
     assert agent.send(room="S1-R1").status_code == 200
 
 
+@pytest.mark.e2e
 def test_the_openapi_document_describes_the_agent_api_from_the_models(county_hub):
     answer = county_hub.get("/api/openapi.json")
     assert answer.status_code == 200

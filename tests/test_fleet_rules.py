@@ -15,7 +15,7 @@ from eduops.fleet.protocol import EnrollRequest, ReportBatch
 from scheduler.service import first_run
 from scheduler.states import STATES, AgentClock, StatePolicy, judge, missed_periods
 from scheduler.timetable import Timetable, parse_class_hours, parse_holidays, parse_school_days
-from tests.fleet_kit import iso, report_body
+from tests.support.fleet_kit import iso, report_body
 
 UTC = timezone.utc
 TIMETABLE = Timetable.parse("Asia/Shanghai", "07:30-12:00,14:00-18:00", "mon,tue,wed,thu,fri",

@@ -2,7 +2,7 @@
 import pytest
 
 from eduops.app import create_app
-from tests.fleet_kit import Agent, build_county, create_token
+from tests.support.fleet_kit import Agent, build_county, create_token
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from eduops.clock import from_iso
-from tests.fleet_kit import Agent, build_county, create_token, eduops, query
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import Agent, build_county, create_token, eduops, query
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 HUIZE = ZoneInfo("Asia/Shanghai")
 # A long interval keeps the hub's own sweep (every half interval, on the real clock) out of the way:

@@ -4,9 +4,13 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 import requests
 
-from tests.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 def test_healthz_answers_with_the_schema_version(hub):

@@ -4,7 +4,9 @@ from datetime import datetime, timedelta, timezone
 import argon2
 import pytest
 
-from eduops import accounts, audit, login, passwords
+from eduops import audit
+from eduops.accounts import login, passwords
+from eduops.accounts import store as accounts
 from eduops.audit import COMMAND_LINE, Actor
 
 T0 = datetime(2024, 9, 2, 0, 30, tzinfo=timezone.utc)  # 08:30 in Huize

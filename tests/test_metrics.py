@@ -3,8 +3,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from eduops import metrics
-from tests.promtools import promtool
-from tests.test_inventory import GOOD, make_xlsx, run_import
+from eduops.clock import utcnow
+from tests.support.promtools import promtool
+from tests.support.inventory_files import GOOD, make_xlsx, run_import
 
 
 def test_metrics_come_from_the_inventory_and_pass_promtool(client, fresh_db, tmp_path):
@@ -32,7 +33,7 @@ def test_a_failing_section_is_left_out_and_counted(hub_config, fresh_db):
         return [family]
 
     registry = CollectorRegistry()
-    registry.register(metrics.HubCollector(hub_config, [("broken", broken), ("fine", fine)]))
+    registry.register(metrics.HubCollector(hub_config, [("broken", broken), ("fine", fine)], utcnow))
     text = generate_latest(registry).decode()
     assert "eduops_test_value 7.0" in text
     assert 'eduops_scrape_errors_total{section="fine"} 0.0' in text
@@ -64,8 +65,8 @@ def test_every_metric_is_documented(client):
 def test_coverage_metrics_match_the_hand_built_county(hub_config, fresh_db):
     from prometheus_client.parser import text_string_to_metric_families
 
-    from tests import coverage_county
-    from tests.test_coverage_figures import EXPECTED, EXPECTED_GAPS
+    from tests.support import coverage_county
+    from tests.support.coverage_county import EXPECTED, EXPECTED_GAPS
 
     coverage_county.build(fresh_db)
     registry = CollectorRegistry()
@@ -98,11 +99,11 @@ def test_coverage_metrics_match_the_hand_built_county(hub_config, fresh_db):
     assert disagreements == {"terminal_unseen": 1, "agent_unlisted": 1, "wifi_unseen": 1}
 
 
-def scrape(config, clock=None) -> dict:
+def scrape(config, clock=utcnow) -> dict:
     from prometheus_client.parser import text_string_to_metric_families
 
     registry = CollectorRegistry()
-    registry.register(metrics.HubCollector(config, metrics.SECTIONS, **({"clock": clock} if clock else {})))
+    registry.register(metrics.HubCollector(config, metrics.SECTIONS, clock))
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(generate_latest(registry).decode())
             for s in family.samples}
@@ -111,11 +112,11 @@ def scrape(config, clock=None) -> dict:
 def test_job_metrics_come_from_the_job_runs_table(hub_config, fresh_db):
     from datetime import datetime, timezone
 
-    from eduops.fleet import store
+    from eduops.jobs import record_job_run
 
     at = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
-    store.record_job_run(fresh_db, "sweep", at, 0.1, None)
-    store.record_job_run(fresh_db, "sweep", at, 0.1, "boom")
+    record_job_run(fresh_db, "sweep", at, 0.1, None)
+    record_job_run(fresh_db, "sweep", at, 0.1, "boom")
     samples = scrape(hub_config)
     job = (("job_name", "sweep"),)
     assert samples[("eduops_job_last_success_timestamp_seconds", job)] == at.timestamp()
@@ -125,7 +126,7 @@ def test_job_metrics_come_from_the_job_runs_table(hub_config, fresh_db):
 
 
 def test_per_terminal_series_only_when_switched_on(hub_config, fresh_db):
-    from tests import coverage_county
+    from tests.support import coverage_county
 
     coverage_county.build(fresh_db)
     names = {name for name, _ in scrape(hub_config)}
@@ -136,3 +137,28 @@ def test_per_terminal_series_only_when_switched_on(hub_config, fresh_db):
     in_service = fresh_db.execute("SELECT COUNT(*) FROM agents WHERE state != 'retired' "
                                   "AND last_report_at IS NOT NULL").fetchone()[0]
     assert len(series) == in_service > 0
+
+
+def test_the_metrics_endpoint_reads_the_clock_given_to_the_app(hub_config, fresh_db):
+    from datetime import timedelta
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from eduops.app import create_app
+    from tests.support import coverage_county
+    from tests.support.clock import Clock
+    from tests.support.coverage_county import EXPECTED
+
+    coverage_county.build(fresh_db)
+    clock = Clock(coverage_county.NOW)
+    client = create_app(hub_config, clock).test_client()
+
+    def observed_terminals() -> float:
+        text = client.get("/metrics").get_data(as_text=True)
+        return next(s.value for family in text_string_to_metric_families(text) for s in family.samples
+                    if s.name == "eduops_coverage_classes" and s.labels == {
+                        "area": "main_urban", "kind": "terminal", "source": "observed"})
+
+    assert observed_terminals() == EXPECTED[("area", "main_urban")]["class_terminal_observed"] > 0
+    clock.advance(timedelta(days=60))  # every report is now older than the window
+    assert observed_terminals() == 0

@@ -12,11 +12,11 @@ from eduops import db as dbmod
 from eduops import openapi
 from eduops.app import create_app
 from eduops.clock import local_day, to_iso
-from eduops.coverage import gaps, report, snapshots, storage
-from tests import coverage_county
-from tests.accounts_helpers import create_user
-from tests.hubprocess import HubProcess
-from tests.test_coverage_api import Visitor
+from eduops.coverage import gaps, report, snapshots, store
+from tests.support import coverage_county
+from tests.support.accounts_helpers import create_user
+from tests.support.hubprocess import HubProcess
+from tests.support.accounts_helpers import Visitor
 
 RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -93,7 +93,7 @@ def served(tmp_path_factory):
     today = snapshots.take_daily_snapshot(database, now, config)
     yesterday = now - timedelta(days=1)
     counts = report.load(database, config, yesterday, None).totals[("county", "")]
-    storage.store_snapshot(database, local_day(yesterday, config.timezone), to_iso(yesterday),
+    store.store_snapshot(database, local_day(yesterday, config.timezone), to_iso(yesterday),
                            {("county", ""): counts})
     database.conn.close()
     assert today["nodes"] > 1
@@ -120,6 +120,7 @@ def validator(doc: dict, template: str, status: int) -> Draft202012Validator:
     return Draft202012Validator(root)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]} {c[1]} {c[2] or ''} {c[3]}")
 def test_a_real_answer_matches_the_schema_the_document_declares_for_it(served, case):
     doc, answers = served
@@ -130,6 +131,7 @@ def test_a_real_answer_matches_the_schema_the_document_declares_for_it(served, c
     assert not problems, problems
 
 
+@pytest.mark.e2e
 def test_the_cases_cover_every_declared_answer_and_every_shape_of_answer(served):
     doc, answers = served
     declared = {(t, int(s)) for t, ops in doc["paths"].items() if t.startswith(C) or t == "/api/v1/me"
@@ -144,6 +146,7 @@ def test_the_cases_cover_every_declared_answer_and_every_shape_of_answer(served)
     assert len(county_trend["days"]) == 2 and county_trend["series"][1]["counts"]["classes"][0] is None
 
 
+@pytest.mark.e2e
 def test_the_schemas_refuse_an_answer_that_strays_from_them(served):
     doc, answers = served
     county = next(b for case, _, _, b in answers if case[:2] == ("viewer", C))

@@ -1,10 +1,12 @@
 """A real Prometheus scrapes real hubs: the demo county, and two counties summed."""
 import pytest
 
-from tests.hubprocess import HubProcess
-from tests.promtools import PrometheusServer, scrape_config
-from tests.test_inventory import GOOD, make_xlsx, with_row
-from tests.test_cli import eduops
+from tests.support.hubprocess import HubProcess
+from tests.support.promtools import PrometheusServer, scrape_config
+from tests.support.inventory_files import GOOD, make_xlsx, with_row
+from tests.support.fleet_kit import eduops
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def test_every_dashboard_and_alert_expression_evaluates_on_the_demo(demo_hub, pr
 
     from prometheus_client.parser import text_string_to_metric_families
 
-    from tests.test_dashboards import METRIC, base_metric, dashboard_expressions, rule_expressions
+    from tests.support.promtools import METRIC, base_metric, dashboard_expressions, rule_expressions
 
     prometheus.wait_for('sum(eduops_reports_total{county="huize"}) > 0')
     exposed = {family.name for family in text_string_to_metric_families(demo_hub.get("/metrics").text)

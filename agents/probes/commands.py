@@ -1,14 +1,16 @@
 """Run the OS's own tools (ping, iw, netsh, ipconfig) for probes: a timeout always, text or None."""
+from __future__ import annotations
+
 import subprocess
 import sys
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 # Windows consoles print in the OEM code page (cp936 on Chinese Windows), not UTF-8.
 CONSOLE_ENCODING = "oem" if sys.platform == "win32" else "utf-8"
 # Without it every probe would flash a console window on the teacher's screen.
 NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
-Runner = Callable[[Sequence[str], float], str | None]
+Runner = Callable[[Sequence[str], float], Optional[str]]
 
 
 def decode_output(data: bytes, encoding: str = CONSOLE_ENCODING) -> str:

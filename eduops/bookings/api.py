@@ -12,15 +12,16 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
-from eduops import accounts, openapi
-from eduops.auth import actor, current_user, now, require
+from eduops import openapi
+from eduops.accounts import store as accounts
+from eduops.auth import actor, current_user, require
 from eduops.bookings import rules_of, schedule, store
 from eduops.bookings.schemas import (Booked, BookingRequest, ConflictAnswer, Decision, EditRequest, ListQuery,
                                      Outcome, RoomSchedule, SchoolSchedule, Session, SessionList, WeekQuery)
-from eduops.ctx import get_db, hub_config
+from eduops.ctx import get_db, hub_config, now
 from eduops.errors import Invalid
 from eduops.fleet.api import parse
-from eduops.fleet.protocol import ErrorAnswer
+from eduops.errors import ErrorAnswer
 from scheduler.bookings import Rules
 
 bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")

@@ -20,7 +20,7 @@ from eduops import db as dbmod
 from eduops.audit import Actor
 from eduops.clock import from_iso, to_iso
 from eduops.errors import NotFound
-from eduops.passwords import secret_hash
+from eduops.accounts.passwords import secret_hash
 
 PREFIX = "feed_"
 SCOPES = ("teacher", "room", "school")

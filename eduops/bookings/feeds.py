@@ -15,7 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from eduops import accounts, auth, county
+from eduops import auth, county, ctx
+from eduops.accounts import store as accounts
 from eduops.auth import ROLES, current_user, require
 from eduops.bookings import feed_tokens, ical, labels, schedule
 from eduops.ctx import get_db, hub_config
@@ -68,7 +69,7 @@ def create_feed():
         return feed_page(400, _("Choose what the calendar follows: your sessions, a room or a school."))
     if (scope == "room" and target not in rooms) or (scope == "school" and target not in schools):
         return feed_page(400, _("Choose a room or school from the list."))
-    token_id, secret = feed_tokens.create(get_db(), user.id, user.username, scope, target, auth.actor(), auth.now())
+    token_id, secret = feed_tokens.create(get_db(), user.id, user.username, scope, target, auth.actor(), ctx.now())
     log.info("%s made calendar feed %d (%s %s)", user.username, token_id, scope, target)
     return render_template(
         "secret.html", title=_feed_name(scope, target, user.username),
@@ -82,7 +83,7 @@ def create_feed():
 @require(*ROLES)
 def revoke_feed(token_id: int):
     user = current_user()
-    feed_tokens.revoke(get_db(), token_id, user.id, user.username, auth.actor(), auth.now())
+    feed_tokens.revoke(get_db(), token_id, user.id, user.username, auth.actor(), ctx.now())
     return redirect(url_for(".feed_page", done="revoked"), 303)
 
 
@@ -102,7 +103,7 @@ def _describe(s: dict[str, Any], names: dict[str, str], states: dict[str, str]) 
 @bp.get("/feeds/<token>.ics")
 def feed(token: str):
     """One feed, for a calendar app: public, the token is the key."""
-    db, now = get_db(), auth.now()
+    db, now = get_db(), ctx.now()
     found = feed_tokens.find(db, token, now) if token.startswith(feed_tokens.PREFIX) else None
     owner = accounts.active_user(db, found.user_id) if found else None
     if owner is None:

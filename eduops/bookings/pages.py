@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from eduops import auth
+from eduops import auth, ctx
 from eduops.auth import ROLES, current_user, require, school_scope
 from eduops.bookings import forms, labels, rules_of, schedule, store
 from eduops.clock import from_iso, to_iso
@@ -71,7 +71,7 @@ def _term_end(day: str) -> str:
     try:
         asked = date.fromisoformat(day)
     except ValueError:
-        asked = auth.now().astimezone(_zone()).date()
+        asked = ctx.now().astimezone(_zone()).date()
     for first, last in rules_of(hub_config()).terms:
         if asked <= last:
             return last.isoformat()
@@ -109,7 +109,7 @@ def _refused(exc: DomainError) -> dict[str, Any]:
 @bp.get("/new")
 @require(*BOOKERS)
 def new_form():
-    user, now = current_user(), auth.now()
+    user, now = current_user(), ctx.now()
     form = forms.defaults(get_db(), user, _source_rooms(), rules_of(hub_config()), now)
     return _form_page(form)
 
@@ -121,7 +121,7 @@ def create():
     user = current_user()
     try:
         booked = store.book(get_db(), forms.booking(form, hub_config().timezone), user, auth.actor(),
-                            rules_of(hub_config()), auth.now())["sessions"]
+                            rules_of(hub_config()), ctx.now())["sessions"]
     except (Invalid, Conflict, NotFound) as exc:
         return _form_page(form, exc.status, **_refused(exc))
     return redirect(url_for(".show", session_id=booked[0]["id"], done="booked", n=len(booked)), 303)
@@ -164,7 +164,7 @@ def edit(session_id: int):
     form = forms.read(request.form)
     try:
         store.edit(get_db(), session_id, forms.changes(form, hub_config().timezone, request.form.get("version", type=int)),
-                   current_user(), auth.actor(), rules_of(hub_config()), auth.now())
+                   current_user(), auth.actor(), rules_of(hub_config()), ctx.now())
     except (Invalid, Conflict, NotFound) as exc:
         return _form_page(form, exc.status, session=s, **_refused(exc))
     return redirect(url_for(".show", session_id=session_id, done="edited"), 303)
@@ -174,14 +174,14 @@ def edit(session_id: int):
 @require(*BOOKERS)
 def cancel(session_id: int):
     store.cancel(get_db(), session_id, request.form.get("version", type=int), request.form.get("scope", "this"),
-                 request.form.get("reason", "").strip(), current_user(), auth.actor(), auth.now())
+                 request.form.get("reason", "").strip(), current_user(), auth.actor(), ctx.now())
     return redirect(url_for(".show", session_id=session_id, done="cancelled"), 303)
 
 
 @bp.get("/")
 @require(*BOOKERS)
 def mine():
-    user, now, db = current_user(), auth.now(), get_db()
+    user, now, db = current_user(), ctx.now(), get_db()
     hosted = schedule.sessions(db, now - RECENT, now + AHEAD, host_id=user.id)
     schools = [(code, schedule.school_schedule(db, code, now, now + timedelta(days=14)))
                for code in sorted(user.school_codes)] if user.role == "it_staff" else []
@@ -194,13 +194,13 @@ def mine():
 @bp.get("/approvals")
 @require("admin")
 def approvals():
-    return render_template("bookings/approvals.html", queue=schedule.pending_sessions(get_db(), auth.now()),
+    return render_template("bookings/approvals.html", queue=schedule.pending_sessions(get_db(), ctx.now()),
                            done=request.args.get("done"))
 
 
 def _decide(session_id: int, approve: bool, reason: str) -> None:
     store.decide(get_db(), session_id, request.form.get("version", type=int), request.form.get("scope", "this"),
-                 approve, reason, current_user(), auth.actor(), auth.now())
+                 approve, reason, current_user(), auth.actor(), ctx.now())
 
 
 @bp.post("/<int:session_id>/approve")
@@ -220,7 +220,7 @@ def reject(session_id: int):
 def _week(arg: str | None) -> date:
     """The Monday of the week holding ``arg`` (a date), or of this county-local week."""
     try:
-        day = date.fromisoformat(arg) if arg else auth.now().astimezone(_zone()).date()
+        day = date.fromisoformat(arg) if arg else ctx.now().astimezone(_zone()).date()
     except ValueError:
         raise Invalid(_("Give the week as a date such as 2026-12-07."), field="week") from None
     return day - timedelta(days=day.weekday())
@@ -237,7 +237,7 @@ def _week_page(title: str, sessions_of, place: dict[str, Any], kind: str):
     return render_template("bookings/week.html", title=title, place=place, kind=kind, days=shown, by_day=by_day,
                            monday=monday, previous=(monday - timedelta(days=7)).isoformat(),
                            following=(monday + timedelta(days=7)).isoformat(),
-                           today=auth.now().astimezone(_zone()).date(),
+                           today=ctx.now().astimezone(_zone()).date(),
                            rooms=_switchable_rooms())
 
 

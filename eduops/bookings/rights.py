@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from flask_babel import gettext as _
 
-from eduops.accounts import User
+from eduops.accounts.store import User
 from eduops.errors import Forbidden
 
 

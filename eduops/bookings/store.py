@@ -16,9 +16,10 @@ from typing import Any, Iterable
 import sqlite_utils
 from flask_babel import gettext as _
 
-from eduops import accounts, audit
+from eduops import audit
+from eduops.accounts import store as accounts
 from eduops import db as dbmod
-from eduops.accounts import User
+from eduops.accounts.store import User
 from eduops.audit import Actor
 from eduops.bookings import rights, words
 from eduops.bookings.schedule import HOLD, iso, parse_time, room_info, rows_by_id, session

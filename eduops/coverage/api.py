@@ -11,10 +11,10 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, request
 
 from eduops.clock import local_day
-from eduops import openapi
+from eduops import ctx, openapi
 from eduops.coverage import gaps, schemas, snapshots, web
 from eduops.ctx import get_db, hub_config
-from eduops.fleet.protocol import ErrorAnswer
+from eduops.errors import ErrorAnswer
 
 # Access: every view carries @web.guard (who may come in); web.scope() limits what they see.
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/v1/coverage")
@@ -89,5 +89,5 @@ def disagreement_list() -> Response:
 @web.guard
 def trend() -> Response:
     asked = web.query(schemas.TrendQuery, request.args)
-    today = local_day(web.now(), hub_config().timezone)
+    today = local_day(ctx.now(), hub_config().timezone)
     return jsonify(snapshots.trend(get_db(), web.county_report(), asked.level, asked.code, asked.days, today))

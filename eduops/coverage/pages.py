@@ -1,11 +1,10 @@
 """Coverage pages: the county overview, drill-down to a class, the gap list with export, the disagreements."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import format_datetime
 
+from eduops import ctx
 from eduops.clock import local_day
 from eduops.coverage import export, gaps, labels, schemas, web
 from eduops.ctx import hub_config
@@ -24,14 +23,6 @@ def render(template: str, **context) -> str:
 @bp.app_template_filter("pct")
 def pct(ratio: float | None) -> str:
     return "–" if ratio is None else f"{100 * ratio:.1f}%"
-
-
-@bp.app_template_filter("localtime")
-def localtime(iso: str | None) -> str:
-    """A stored UTC time as the county's local time."""
-    if not iso:
-        return "–"
-    return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")), "yyyy-MM-dd HH:mm")
 
 
 @bp.get("/")
@@ -99,7 +90,7 @@ def gap_export(fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise ApiError(404, "not_found", "The gap list is exported as gaps.xlsx or gaps.csv.")
     rep, _chosen, selected = web.selected_gaps(web.query(schemas.GapQuery, request.args))
-    day = local_day(web.now(), hub_config().timezone)
+    day = local_day(ctx.now(), hub_config().timezone)
     body, mimetype = (export.to_xlsx(selected, rep),
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") if fmt == "xlsx" \
         else (export.to_csv(selected, rep), "text/csv")

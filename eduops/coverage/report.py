@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from eduops.config import Config
-from eduops.coverage import figures, gaps, storage
+from eduops.coverage import figures, gaps, store
 from eduops.coverage.figures import Observed, Room, School, SchoolClass, Window
 from eduops.errors import ApiError
 
@@ -23,7 +23,7 @@ CHILD_LEVEL = {"county": "area", "area": "township", "township": "school"}
 @dataclass
 class CoverageReport:
     window: Window
-    scope: storage.Scope
+    scope: store.Scope
     areas: list[dict[str, str]]
     townships: dict[str, dict[str, str]]
     schools: dict[str, School]
@@ -104,8 +104,8 @@ class CoverageReport:
                 "room": None if room is None else {
                     "code": room.code, "name": room.name, "wired_planned": room.wired_planned,
                     "wireless_planned": room.wireless_planned},
-                "terminals": storage.room_terminals(db, room.code) if room else [],
-                "agents": storage.room_agents(db, room.code, self.window) if room else []}
+                "terminals": store.room_terminals(db, room.code) if room else [],
+                "agents": store.room_agents(db, room.code, self.window) if room else []}
 
     def class_row(self, c: SchoolClass) -> dict[str, Any]:
         room = self.rooms.get(c.room_code or "")
@@ -124,15 +124,15 @@ def marks_json(marks: figures.Marks) -> dict[str, dict[str, bool]]:
     return {m: {"inventory": inv, "observed": obs} for m, (inv, obs) in marks.items()}
 
 
-def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: storage.Scope) -> CoverageReport:
+def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.Scope) -> CoverageReport:
     """Read a scope's inventory and observations in a few set-based queries."""
     window = figures.observation_window(now, config.coverage_window_days, config.timezone)
     return CoverageReport(
-        window=window, scope=scope, areas=storage.areas(db), townships=storage.townships(db, scope),
-        schools=storage.schools(db, scope), rooms=storage.rooms(db, scope), classes=storage.classes(db, scope),
-        sightings=storage.sightings(db, window, config.coverage_wifi_min_dbm, scope))
+        window=window, scope=scope, areas=store.areas(db), townships=store.townships(db, scope),
+        schools=store.schools(db, scope), rooms=store.rooms(db, scope), classes=store.classes(db, scope),
+        sightings=store.sightings(db, window, config.coverage_wifi_min_dbm, scope))
 
 
 def disagreements(db: sqlite_utils.Database, report: CoverageReport) -> list[gaps.Disagreement]:
     return gaps.disagreements(report.schools, report.rooms, report.sightings,
-                              storage.schools_ssid_ever_seen(db, report.scope))
+                              store.schools_ssid_ever_seen(db, report.scope))

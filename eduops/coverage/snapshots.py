@@ -14,14 +14,14 @@ import sqlite_utils
 
 from eduops.clock import local_day, to_iso
 from eduops.config import Config
-from eduops.coverage import figures, report, storage
+from eduops.coverage import figures, report, store
 
 
 def take_daily_snapshot(db: sqlite_utils.Database, now: datetime, config: Config) -> dict[str, Any]:
     """Record the county-local day's figures of the county and of every area, township and school."""
     totals = report.load(db, config, now, None).totals
     day = local_day(now, config.timezone)
-    storage.store_snapshot(db, day, to_iso(now), totals)
+    store.store_snapshot(db, day, to_iso(now), totals)
     return {"day": day, "nodes": len(totals), "classes": totals[("county", "")]["classes"]}
 
 
@@ -43,7 +43,7 @@ def trend(db: sqlite_utils.Database, rep: report.CoverageReport, level: str, cod
                                     if lv == child and rep.parents(lv, c)[-1] == (level, code)]
     rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {key: {} for key in wanted}
     for lv in dict.fromkeys(lv for lv, _ in wanted):
-        for row in storage.snapshot_series(db, lv, [c for l2, c in wanted if l2 == lv], first_day):
+        for row in store.snapshot_series(db, lv, [c for l2, c in wanted if l2 == lv], first_day):
             rows[(lv, row["code"])][row["day"]] = row
     all_days = sorted({d for by_day in rows.values() for d in by_day})
     return {"level": level, "code": code, "days": all_days, "series": [

@@ -6,9 +6,9 @@ from typing import Any, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from eduops import openapi
-from eduops.auth import current_user, now, require, require_school, school_scope  # now: the hub's clock
-from eduops.coverage import report, schemas, storage
+from eduops import ctx, openapi
+from eduops.auth import current_user, require, require_school, school_scope
+from eduops.coverage import report, schemas, store
 from eduops.coverage.gaps import Disagreement, Gap, GapFilter
 from eduops.ctx import get_db, hub_config
 from eduops.errors import ApiError
@@ -20,26 +20,26 @@ Q = TypeVar("Q", bound=BaseModel)
 guard = require("viewer", "it_staff", "teacher")
 
 
-def scope() -> storage.Scope:
+def scope() -> store.Scope:
     """The schools the signed-in user may see; None is the whole county (guard has signed them in)."""
     return school_scope(current_user())
 
 
 def county_report() -> report.CoverageReport:
-    return report.load(get_db(), hub_config(), now(), scope())
+    return report.load(get_db(), hub_config(), ctx.now(), scope())
 
 
 def school_report(school_code: str) -> report.CoverageReport:
     """Coverage of one school only (cheaper than the county); 404 if unknown, 403 if outside the scope."""
-    if not storage.schools(get_db(), frozenset({school_code})):
+    if not store.schools(get_db(), frozenset({school_code})):
         raise ApiError(404, "not_found", f"No school with code {school_code!r}; pick one from its township.")
     require_school(current_user(), school_code)
-    return report.load(get_db(), hub_config(), now(), frozenset({school_code}))
+    return report.load(get_db(), hub_config(), ctx.now(), frozenset({school_code}))
 
 
 def class_detail(class_code: str) -> dict[str, Any]:
     """One class with its room's terminals and agents; 404 if unknown, 403 if its school is outside the scope."""
-    school_code = storage.school_of_class(get_db(), class_code)
+    school_code = store.school_of_class(get_db(), class_code)
     if school_code is None:
         raise ApiError(404, "not_found", f"No class with code {class_code!r}; pick one from its school.")
     return school_report(school_code).class_detail(get_db(), class_code)

@@ -13,13 +13,13 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from eduops import auth
+from eduops import ctx
 from eduops.auth import ROLES, current_user, require, school_scope
 from eduops.bookings import labels as booking_labels
 from eduops.bookings import schedule
 from eduops.clock import local_day
 from eduops.ctx import get_db, hub_config
-from eduops.delivery import export, figures, notify, store
+from eduops.delivery import export, figures, notify, recordings, store
 from eduops.errors import DomainError, Invalid, NotFound
 from scheduler.timetable import parse_holidays
 
@@ -63,7 +63,7 @@ def panel(session_id: int) -> dict[str, Any]:
     session = store.session_brief(db, session_id)
     rooms = store.session_rooms(db, session_id)
     schools = {r["school_code"]: r["school_name"] for r in rooms}
-    return {"readiness": store.readiness_of(db, [session_id])[session_id], "recordings": store.recordings_of(db, session_id),
+    return {"readiness": store.readiness_of(db, [session_id])[session_id], "recordings": recordings.recordings_of(db, session_id),
             "delivered": store.delivery_of(db, session_id), "attendance": store.attendance_of(db, session_id),
             "attendance_schools": {c: n for c, n in schools.items() if c in may_enter_attendance(session, set(schools))},
             "session": session, "error": attendance_error(request.args.get("attendance_error", ""))}
@@ -106,7 +106,7 @@ def _chosen() -> tuple[figures.Term, str | None]:
         if term.last < term.first:
             raise Invalid(_("A term is two dates, such as 2026-09-01..2027-01-22."), code="invalid")
         return term, kind
-    today = date.fromisoformat(local_day(auth.now(), hub_config().timezone))
+    today = date.fromisoformat(local_day(ctx.now(), hub_config().timezone))
     term = figures.current_term(tuple((t.first, t.last) for t in _terms()), today)
     return term or figures.Term(today.replace(month=1, day=1), today), kind
 
@@ -136,7 +136,7 @@ def overview_export():
 @require(*ROLES)
 def upcoming():
     """The coming week's sessions the user is concerned with: hosted, or touching their schools."""
-    user, now, db = current_user(), auth.now(), get_db()
+    user, now, db = current_user(), ctx.now(), get_db()
     scope = school_scope(user)
     found = schedule.sessions(db, now, now + UPCOMING, states=("booked", "pending"))
     if scope is not None:
@@ -160,7 +160,7 @@ def attendance(session_id: int):
     try:
         if not accounts and not (text.isdigit() and int(text) <= 10_000):
             raise Invalid("no count and no accounts", code="invalid")
-        store.set_attendance(get_db(), session_id, school, int(text or 0), accounts, current_user().id, auth.now())
+        store.set_attendance(get_db(), session_id, school, int(text or 0), accounts, current_user().id, ctx.now())
     except Invalid as exc:
         return redirect(f"{back}?attendance_error={exc.code}#delivery", 303)
     return redirect(back + "#delivery", 303)
@@ -178,7 +178,7 @@ def notifications():
 @bp.post("/notifications/read")
 @require(*ROLES)
 def notifications_read():
-    notify.mark_read(get_db(), current_user().id, auth.now())
+    notify.mark_read(get_db(), current_user().id, ctx.now())
     return redirect(url_for(".notifications"), 303)
 
 
@@ -214,7 +214,7 @@ def add_robot():
     if scope is not None and school not in scope:
         return _robot_page(400, _("You may add robots for your own schools only."), form)
     try:
-        notify.add_target(get_db(), school, form["label"], form["url"], current_user().username, auth.now())
+        notify.add_target(get_db(), school, form["label"], form["url"], current_user().username, ctx.now())
     except DomainError as exc:
         return _robot_page(exc.status, robot_error(exc), form)
     return redirect(url_for(".robots", done="added"), 303)

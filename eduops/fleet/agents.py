@@ -1,6 +1,7 @@
 """Storage of agents: enrollment, the terminal each one is, hardware claimed twice, retirement, listings."""
 from __future__ import annotations
 
+import difflib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from eduops import audit
 from eduops import db as dbmod
 from eduops.audit import Actor
 from eduops.clock import to_iso
-from eduops.errors import ApiError
+from eduops.errors import Forbidden, Invalid, NotFound
 from eduops.fleet import tokens
 from eduops.fleet.protocol import EnrollRequest
 
@@ -85,8 +86,20 @@ def match_terminal(db: sqlite_utils.Database, agent_id: str, room_code: str, nam
     return codes[0] if len(codes) == 1 else None
 
 
+def unknown_room(db: sqlite_utils.Database, school: str, room: str) -> Invalid:
+    """The refusal of a room code the inventory does not know, with the school's closest codes (by code or
+    by name, since people type a room's name, 015教室, as often as its code) for whoever is installing."""
+    rooms = db.execute("SELECT code, name FROM rooms WHERE school_code = ?", [school]).fetchall()
+    by_text = {name: code for code, name in rooms} | {code: code for code, _name in rooms}
+    closest = list(dict.fromkeys(by_text[t] for t in difflib.get_close_matches(room, by_text, n=8, cutoff=0)))[:5]
+    hint = f" Closest room codes of school {school}: {', '.join(closest)}." if closest else ""
+    return Invalid(f"Room {room} is not in the inventory of school {school}.{hint} The hub's Enrollment tokens "
+                   "page lists every room of the school with its enroll command.",
+                   code="unknown_room", school=school, closest=closest)
+
+
 def enroll(db: sqlite_utils.Database, request: EnrollRequest, now: datetime) -> Enrollment:
-    """Exchange a token for a new agent key in one transaction; refuse with a precise ApiError."""
+    """Exchange a token for a new agent key in one transaction; refuse with a precise domain error."""
     at = to_iso(now)
     key = tokens.new_secret("ak_")
     with dbmod.write(db):
@@ -94,10 +107,9 @@ def enroll(db: sqlite_utils.Database, request: EnrollRequest, now: datetime) -> 
                                              f"{request.hardware.hostname} ({request.instance_id})")
         room = db.execute("SELECT school_code FROM rooms WHERE code = ?", [request.room]).fetchone()
         if room is None:
-            raise ApiError(400, "unknown_room", f"Room {request.room} is not in the inventory; "
-                           "use the room code the school's IT staff gave you.")
+            raise unknown_room(db, school, request.room)
         if room[0] != school:
-            raise ApiError(403, "forbidden", f"This token is for school {school}, but room {request.room} "
+            raise Forbidden(f"This token is for school {school}, but room {request.room} "
                            f"belongs to school {room[0]}; use a token of that school.")
         existing = db.execute("SELECT id, state, room_code, terminal_code FROM agents WHERE instance_id = ?",
                               [request.instance_id]).fetchone()
@@ -166,12 +178,12 @@ def move_agent(db: sqlite_utils.Database, agent_id: str, room_code: str) -> None
 
 
 def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, actor: Actor) -> dict[str, Any]:
-    """A person confirms a terminal is gone: state retired, key revoked. Raises LookupError if unknown."""
+    """A person confirms a terminal is gone: state retired, key revoked. Raises NotFound if unknown."""
     at = to_iso(now)
     with dbmod.write(db):
         row = db.execute("SELECT state, school_code FROM agents WHERE id = ?", [agent_id]).fetchone()
         if row is None:
-            raise LookupError(f"no agent {agent_id!r}")
+            raise NotFound(f"no agent {agent_id!r}; see `eduops terminals list` or the terminals page")
         if row[0] != "retired":
             db.execute("UPDATE agents SET state = 'retired', state_since = ?, retired_at = ?, key_hash = NULL, "
                        "retire_proposed_at = NULL WHERE id = ?", [at, at, agent_id])

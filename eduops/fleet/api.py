@@ -10,22 +10,22 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from eduops import openapi
-from eduops.clock import to_iso, utcnow
+from eduops import ctx, openapi
+from eduops.clock import to_iso
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
-from eduops.errors import ApiError
-from eduops.delivery import store as delivery_store
+from eduops.errors import ApiError, ErrorAnswer
+from eduops.delivery import recordings
 from eduops.fleet import agents, commands, ingest
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import (PROTOCOL, CommandAck, CommandAckAnswer, EnrollAnswer, EnrollRequest,
-                                   ErrorAnswer, ReportAnswer, ReportBatch, ScheduleAnswer)
+                                   ReportAnswer, ReportBatch, ScheduleAnswer)
 from eduops.fleet.tokens import hash_secret
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,6 @@ class Fleet:
 
 def _fleet() -> Fleet:
     return current_app.extensions["eduops_fleet"]
-
-
-def hub_now() -> datetime:
-    """The hub's clock; in-process tests put another in app.config["EDUOPS_CLOCK"]."""
-    return current_app.config["EDUOPS_CLOCK"]()
 
 
 def parse(model: type[M]) -> M:
@@ -99,7 +94,7 @@ def _identity(use_cache: bool) -> Identity:
                    answers={201: EnrollAnswer, **ERRORS})
 def enroll() -> tuple[Response, int]:
     asked = parse(EnrollRequest)
-    done = agents.enroll(get_db(), asked, hub_now())
+    done = agents.enroll(get_db(), asked, ctx.now())
     log.info("agent %s (%s) enrolled in room %s of school %s, terminal %s", done.agent_id,
              asked.hardware.hostname, done.room_code, done.school_code, done.terminal_code or "unknown")
     if done.flags:
@@ -130,13 +125,12 @@ def reports() -> Response:
     if batch.room and batch.room != identity.room_code:
         school = agents.room_school(get_db(), batch.room)
         if school is None:
-            raise ApiError(400, "unknown_room", f"Room {batch.room} is not in the inventory; "
-                           "set the agent's room to a room code the school's IT staff gave you.")
+            raise agents.unknown_room(get_db(), identity.school_code, batch.room)
         if school != identity.school_code:
             raise ApiError(403, "forbidden", f"Room {batch.room} belongs to school {school}, not to this agent's "
                            f"school {identity.school_code}; enroll with a token of that school to move it there.")
         move_to = batch.room
-    now = hub_now()
+    now = ctx.now()
     rows, skew_s = ingest.report_rows(batch, now, config.timezone)
     submission = ingest.Submission(identity, rows, skew_s, now, move_to)
     fleet = _fleet()
@@ -159,9 +153,9 @@ def reports() -> Response:
                    answers={200: ScheduleAnswer, 304: None, 401: ErrorAnswer}, security="agentKey")
 def schedule() -> Response:
     identity = _identity(use_cache=True)
-    now = hub_now()
+    now = ctx.now()
     until = now + timedelta(days=hub_config().schedule_days)
-    kind, sessions, etag = delivery_store.room_schedule(get_db(), identity.room_code, now, until)
+    kind, sessions, etag = recordings.room_schedule(get_db(), identity.room_code, now, until)
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": etag})
     answer = jsonify(room=identity.room_code, room_kind=kind, until=to_iso(until), sessions=sessions)
@@ -176,7 +170,7 @@ def schedule() -> Response:
 def ack(command_id: str) -> Response:
     identity = _identity(use_cache=False)
     answer = parse(CommandAck)
-    commands.acknowledge(get_db(), identity.id, command_id, answer.status, answer.detail, hub_now())
+    commands.acknowledge(get_db(), identity.id, command_id, answer.status, answer.detail, ctx.now())
     return jsonify(id=command_id, status=answer.status)
 
 
@@ -189,6 +183,5 @@ def count_rejected_reports(response: Response) -> Response:
 
 
 def init_app(app: Flask, config: Config) -> None:
-    app.config.setdefault("EDUOPS_CLOCK", utcnow)
     app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path))
     app.register_blueprint(bp)

@@ -15,22 +15,24 @@ import sqlite_utils
 
 from eduops import db as dbmod
 from eduops.clock import to_iso
-from eduops.errors import ApiError
+from eduops.errors import Conflict, Invalid, NotFound
 
 KINDS = ("refresh_schedule", "send_inventory")
 
 
 def queue_command(db: sqlite_utils.Database, agent_id: str, kind: str, now: datetime, ttl: timedelta,
                   args: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Queue one command for one agent. Raises LookupError for an unknown or retired agent."""
+    """Queue one command for one agent. Raises NotFound for an unknown agent, Conflict for a retired one."""
     if kind not in KINDS:
-        raise ValueError(f"unknown command {kind!r}; use one of {', '.join(KINDS)}")
+        raise Invalid(f"unknown command {kind!r}; use one of {', '.join(KINDS)}")
     command = {"id": "cmd_" + secrets.token_hex(8), "kind": kind, "expires_at": to_iso(now + ttl),
                "args": args or {}}
     with dbmod.write(db):
         state = db.execute("SELECT state FROM agents WHERE id = ?", [agent_id]).fetchone()
-        if state is None or state[0] == "retired":
-            raise LookupError(f"no agent {agent_id!r} that could receive commands")
+        if state is None:
+            raise NotFound(f"no agent {agent_id!r}; see `eduops terminals list` or the terminals page")
+        if state[0] == "retired":
+            raise Conflict(f"Terminal {agent_id} is retired; it takes no commands.")
         db.execute("INSERT INTO commands (id, agent_id, kind, args, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                    [command["id"], agent_id, kind, json.dumps(command["args"]), to_iso(now), command["expires_at"]])
     return command
@@ -54,15 +56,15 @@ def acknowledge(db: sqlite_utils.Database, agent_id: str, command_id: str, statu
         row = db.execute("SELECT status, expires_at FROM commands WHERE id = ? AND agent_id = ?",
                          [command_id, agent_id]).fetchone()
         if row is None:
-            raise ApiError(404, "not_found", f"Command {command_id} is not one of this agent's commands.")
+            raise NotFound(f"Command {command_id} is not one of this agent's commands.")
         current, expires_at = row
         if current == status:
             return
         if current == "expired" or (current == "pending" and expires_at <= to_iso(now)):
-            raise ApiError(409, "command_expired", f"Command {command_id} expired at {expires_at}; "
-                           "drop it, there is nothing more to do for it.")
+            raise Conflict(f"Command {command_id} expired at {expires_at}; "
+                           "drop it, there is nothing more to do for it.", code="command_expired")
         if current != "pending":
-            raise ApiError(409, "conflict", f"Command {command_id} was already acknowledged as {current}.")
+            raise Conflict(f"Command {command_id} was already acknowledged as {current}.")
         db.execute("UPDATE commands SET status = ?, detail = ?, acked_at = ? WHERE id = ?",
                    [status, detail, to_iso(now), command_id])
 

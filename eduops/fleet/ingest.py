@@ -24,7 +24,7 @@ import sqlite_utils
 
 from eduops import db as dbmod
 from eduops.clock import local_day, to_iso
-from eduops.delivery import store as delivery_store
+from eduops.delivery import recordings
 from eduops.fleet import agents, commands
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import ReportBatch
@@ -114,7 +114,7 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
         if inserted:
             conn.execute(ROLLUP, [sub.identity.id, r.day, r.wired_up, r.wifi_ssid, r.wifi_dbm])
         if inserted and r.recordings:
-            delivery_store.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
+            recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
         "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
         " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"

@@ -14,8 +14,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from eduops import auth
-from eduops.account_pages import local_time
+from eduops import auth, ctx
+from eduops.i18n import local_time
 from eduops.auth import current_user, require, require_school, school_scope
 from eduops.clock import from_iso
 from eduops.ctx import get_db, hub_config
@@ -42,12 +42,13 @@ def token_status_name(status: str) -> str:
 
 def ago(iso: str | None) -> str:
     """How long before now a stored UTC time was, in the page's language ("5 minutes ago")."""
-    return format_timedelta(from_iso(iso) - auth.now(), add_direction=True) if iso else ""
+    return format_timedelta(from_iso(iso) - ctx.now(), add_direction=True) if iso else ""
 
 
 @bp.context_processor
 def helpers() -> dict[str, Any]:
-    return {"state_name": state_name, "token_status_name": token_status_name, "ago": ago, "states": STATES}
+    return {"state_name": state_name, "token_status_name": token_status_name, "ago": ago, "states": STATES,
+            "room_kind_name": room_kind_name}
 
 
 def _schools() -> dict[str, str]:
@@ -101,26 +102,48 @@ def retire_terminal(agent_id: str):
     if found is None:
         raise ApiError(404, "not_found", _("There is no terminal %(id)s.", id=agent_id))
     require_school(current_user(), found["school_code"])
-    agents.retire(get_db(), agent_id, auth.now(), auth.actor())
+    agents.retire(get_db(), agent_id, ctx.now(), auth.actor())
     log.info("%s retired terminal %s of %s", current_user().username, agent_id, found["school_code"])
     return redirect(url_for(".terminals", school=found["school_code"], done=agent_id), 303)
 
 
+def room_kind_name(kind: str) -> str:
+    return {"ordinary": _("Ordinary classroom"), "digital": _("Standard digital classroom"),
+            "broadcast": _("Interactive broadcast classroom")}.get(kind, kind)
+
+
+def room_commands(school: str, token: str) -> list[dict[str, Any]]:
+    """The school's rooms, each with the install-and-enroll command of the agent bundle's scripts for
+    Linux and for Windows, as the person installing will paste them (docs/agent.md, sections 3 and 4)."""
+    hub = request.host_url.rstrip("/")
+    rooms = store.school_rooms(get_db(), school)
+    for room in rooms:
+        room["linux"] = f"sudo sh install-linux.sh --hub {hub} --token {token} --room {room['code']}"
+        room["windows"] = (f"powershell -ExecutionPolicy Bypass -File .\\install-windows.ps1 -Hub {hub} "
+                           f"-Token {token} -Room {room['code']}")
+    return rooms
+
+
 def _tokens_page(status: int = 200, **extra: Any):
-    now = auth.now()
+    now = ctx.now()
     found = tokens.list_tokens(get_db(), school_scope(current_user()))
     for t in found:
         t["status"] = tokens.token_status(t, now)
-    return render_template("fleet/tokens.html", tokens=found, schools=_schools(), form=request.form,
+    schools = _schools()
+    # The county admin has every school: the rooms are shown for the one asked for, IT staff see their own.
+    rooms_school = request.args.get("rooms") or (next(iter(schools)) if len(schools) == 1 else "")
+    if rooms_school:
+        require_school(current_user(), rooms_school)
+    return render_template("fleet/tokens.html", tokens=found, schools=schools, form=request.form,
                            default_days=hub_config().enroll_token_days, done=request.args.get("done"),
-                           **extra), status
+                           rooms_school=rooms_school,
+                           rooms=room_commands(rooms_school, "TOKEN") if rooms_school else [], **extra), status
 
 
 def _secret_page(new: tokens.NewToken, status: int):
-    command = f"eduops-agent enroll --hub {request.host_url.rstrip('/')} --token {new.secret} --room ROOM"
     return render_template(
         "secret.html", title=_("Enrollment token %(id)d for %(school)s", id=new.id, school=new.school_code),
-        secret=new.secret, command=command, back=url_for(".token_list"),
+        secret=new.secret, back=url_for(".token_list"), rooms=room_commands(new.school_code, new.secret),
         note=_("Copy it now: the hub keeps only its hash and cannot show it again. It lasts until %(until)s.",
                until=local_time(new.expires_at))), status
 
@@ -142,7 +165,7 @@ def create_token():
             raise tokens.TokenError(_("Choose the school the token is for."))
         days = _int_field("days", 1, 365, _("Days valid"), hub_config().enroll_token_days)
         uses = _int_field("max_uses", 1, MAX_USES, _("Most enrollments"))
-        new = tokens.create_token(get_db(), school, auth.now(), timedelta(days=days), uses, auth.actor())
+        new = tokens.create_token(get_db(), school, ctx.now(), timedelta(days=days), uses, auth.actor())
     except tokens.TokenError as exc:
         return _tokens_page(400, error=str(exc))
     log.info("%s created enrollment token %d for %s", current_user().username, new.id, school)
@@ -161,7 +184,7 @@ def _token_in_scope(token_id: int) -> str:
 @require("it_staff")
 def revoke_token(token_id: int):
     school = _token_in_scope(token_id)
-    tokens.revoke_token(get_db(), token_id, auth.now(), auth.actor())
+    tokens.revoke_token(get_db(), token_id, ctx.now(), auth.actor())
     log.info("%s revoked enrollment token %d of %s", current_user().username, token_id, school)
     return redirect(url_for(".token_list", done="revoked"), 303)
 
@@ -171,7 +194,7 @@ def revoke_token(token_id: int):
 def rotate_token(token_id: int):
     school = _token_in_scope(token_id)
     try:
-        new = tokens.rotate_token(get_db(), token_id, auth.now(), timedelta(days=hub_config().enroll_token_days),
+        new = tokens.rotate_token(get_db(), token_id, ctx.now(), timedelta(days=hub_config().enroll_token_days),
                                  auth.actor())
     except tokens.TokenError:
         return _tokens_page(400, error=_("Token %(id)d is revoked or expired; create a new one instead.",

@@ -194,11 +194,3 @@ class CommandAck(Model):
 class CommandAckAnswer(Model):
     id: str
     status: Literal["done", "failed"]
-
-
-class ErrorAnswer(Model):
-    error: str = Field(description="A short code, such as invalid or unauthorized.")
-    message: str = Field(description="A sentence a person can act on.")
-    details: list[dict[str, str]] | None = Field(
-        default=None, description="For invalid: each field at fault as {path, problem}.")
-    reenroll: bool | None = Field(default=None, description="For 401: the key is unknown or revoked; enroll again.")

@@ -12,12 +12,12 @@ from typing import Any, Callable, Literal, Protocol
 from flask import Blueprint, Response, jsonify, request
 from pydantic import Field
 
-from eduops import openapi
+from eduops import ctx, openapi
 from eduops.ctx import get_db, hub_config
-from eduops.errors import ApiError
 from eduops.fleet import agents, commands, store
-from eduops.fleet.api import hub_now, parse
-from eduops.fleet.protocol import ErrorAnswer, Model
+from eduops.fleet.api import parse
+from eduops.errors import ApiError, ErrorAnswer
+from eduops.fleet.protocol import Model
 from scheduler.states import STATES
 
 
@@ -111,7 +111,7 @@ def blueprint(access: Access) -> Blueprint:
     @access.require("it_staff")
     def retire_terminal(agent_id: str) -> Response:
         agent_in_scope(agent_id)
-        return jsonify(agents.retire(get_db(), agent_id, hub_now(), access.actor()))
+        return jsonify(agents.retire(get_db(), agent_id, ctx.now(), access.actor()))
 
     @bp.post("/<agent_id>/commands")
     @openapi.operation("Queue a command for a terminal's agent", body=CommandRequest,
@@ -121,10 +121,7 @@ def blueprint(access: Access) -> Blueprint:
         agent_in_scope(agent_id)
         asked = parse(CommandRequest)
         ttl = timedelta(seconds=asked.expires_in_s or hub_config().command_ttl_s)
-        try:
-            queued = commands.queue_command(get_db(), agent_id, asked.kind, hub_now(), ttl)
-        except LookupError:
-            raise ApiError(409, "conflict", f"Terminal {agent_id} is retired; it takes no commands.") from None
+        queued = commands.queue_command(get_db(), agent_id, asked.kind, ctx.now(), ttl)
         return jsonify(queued), 201
 
     return bp

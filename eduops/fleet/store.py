@@ -1,7 +1,7 @@
 """Fleet storage for the scheduled jobs and the terminal listings.
 
-This module is the ``store`` the jobs in ``scheduler/jobs.py`` are given
-(see ``scheduler.jobs.FleetStore``): every statement they need lives here.
+This module is the ``store`` the fleet jobs in ``scheduler/fleet_jobs.py`` are given
+(see ``scheduler.fleet_jobs.FleetStore``): every statement they need lives here.
 """
 from __future__ import annotations
 
@@ -64,28 +64,6 @@ def expire_commands(db: sqlite_utils.Database, now: datetime) -> int:
     with dbmod.write(db):
         return db.execute("UPDATE commands SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?",
                           [to_iso(now)]).rowcount
-
-
-def record_job_run(db: sqlite_utils.Database, name: str, ran_at: datetime, duration_s: float,
-                   error: str | None) -> None:
-    at = to_iso(ran_at)
-    with dbmod.write(db):
-        db.execute(
-            "INSERT INTO job_runs (name, last_started_at, last_success_at, last_failure_at, last_error, "
-            " last_duration_s, runs, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
-            "ON CONFLICT(name) DO UPDATE SET last_started_at = ?2, last_duration_s = ?6, runs = runs + 1, "
-            " last_success_at = coalesce(?3, last_success_at), last_failure_at = coalesce(?4, last_failure_at), "
-            " last_error = coalesce(?5, last_error), failures = failures + ?7",
-            [name, at, None if error else at, at if error else None, error, duration_s, int(bool(error))])
-
-
-def job_runs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM job_runs ORDER BY name"))
-
-
-def last_job_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
-    return {name: from_iso(at) for name, at in
-            db.execute("SELECT name, last_success_at FROM job_runs WHERE last_success_at IS NOT NULL")}
 
 
 AGENT_COLUMNS = ("a.id, a.school_code, a.room_code, a.terminal_code, a.state, a.state_since, a.last_report_at, "
@@ -197,3 +175,12 @@ def agent_last_reports(db: sqlite_utils.Database) -> list[tuple[str, str, str, s
     """(agent id, school, room, last report time) of every agent in service."""
     return db.execute("SELECT id, school_code, room_code, last_report_at FROM agents "
                       "WHERE state != 'retired' ORDER BY id").fetchall()
+
+
+def school_rooms(db: sqlite_utils.Database, school_code: str) -> list[dict[str, Any]]:
+    """The rooms of a school in code order, each with its agents not retired and how many are online."""
+    rows = db.execute(
+        "SELECT r.code, r.name, r.kind, count(a.id), count(CASE WHEN a.state = 'online' THEN 1 END) "
+        "FROM rooms r LEFT JOIN agents a ON a.room_code = r.code AND a.state != 'retired' "
+        "WHERE r.school_code = ? GROUP BY r.code ORDER BY r.code", [school_code]).fetchall()
+    return [{"code": r[0], "name": r[1], "kind": r[2], "agents": r[3], "online": r[4]} for r in rows]

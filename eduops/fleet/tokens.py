@@ -19,7 +19,7 @@ from eduops import audit
 from eduops import db as dbmod
 from eduops.audit import Actor
 from eduops.clock import to_iso
-from eduops.errors import ApiError
+from eduops.errors import ApiError, Invalid
 
 
 def new_secret(prefix: str) -> str:
@@ -30,7 +30,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class TokenError(ValueError):
+class TokenError(Invalid):
     """A token command cannot be done; the message says why."""
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.cannedhub import CannedHub
+from tests.support.cannedhub import CannedHub
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "agent"
 

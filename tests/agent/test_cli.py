@@ -1,11 +1,15 @@
 """`eduops-agent` as a real process: once, enroll, status, run; plus help and configuration errors."""
+from __future__ import annotations
+
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -16,14 +20,15 @@ from agents.cli import COMMANDS, build_parser, main
 from agents.clock import to_iso, utc_now
 from agents.spool import peek_status
 from agents.state import State
-from tests.agent.cannedhub import Canned
-from tests.agent.reportshape import assert_report
+from tests.support.cannedhub import Canned
+from tests.support.reportshape import assert_report
 
 AGENT = Path(sys.executable).with_name("eduops-agent")  # the installed console script
 
 
-def agent(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([str(AGENT), *args], capture_output=True, text=True, timeout=timeout)
+def agent(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(AGENT), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
 
 
 def test_once_prints_a_valid_report_without_enrollment(tmp_path):
@@ -77,6 +82,65 @@ def test_enroll_refused_or_busy_says_why_and_keeps_nothing(tmp_path, canned_hub,
                  "--state-dir", str(tmp_path))
     assert done.returncode == code and says in done.stderr
     assert not (tmp_path / "agent.key").exists()
+
+
+def test_enroll_explains_terminal_matching_when_the_hub_cannot_tell_the_terminal(tmp_path, canned_hub):
+    done = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "R-1", "--state-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "not matched to a terminal of the inventory (the hub's pages say 未对应" in done.stdout
+    assert f"equals its hostname ({socket.gethostname()})" in done.stdout
+    assert "set the hostname to the terminal's asset tag, or leave one terminal of the room free" in done.stdout
+    canned_hub.then(Canned(201, {"agent_id": "ag_2", "agent_key": "ak_2", "school": "S1", "room": "R-1",
+                                 "terminal": "T-0001-101-1"}))
+    matched = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "R-1", "--state-dir", str(tmp_path))
+    assert "Terminal: T-0001-101-1 of the inventory." in matched.stdout and "未对应" not in matched.stdout
+
+
+def test_enroll_speaks_chinese_on_a_chinese_locale(tmp_path, canned_hub):
+    done = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "R-1", "--state-dir", str(tmp_path),
+                 env={"LANG": "zh_CN.UTF-8"})
+    assert "注册成功，探针编号 ag_1：学校 S530326-0001，教室 R-1。" in done.stdout
+    assert "中心页面上显示“未对应”" in done.stdout and "Enrolled" not in done.stdout
+    english = agent("status", "--state-dir", str(tmp_path), env={"LANG": "en_US.UTF-8", "LANGUAGE": ""})
+    assert "Enrolled:     yes, ag_1 in room R-1" in english.stdout
+
+
+def test_a_wrong_room_code_is_answered_with_the_schools_closest_codes_in_the_installers_language(tmp_path,
+                                                                                                  canned_hub):
+    refused = Canned(400, {"error": "unknown_room", "message": "Room 015教室 is not in the inventory.",
+                           "school": "S1", "closest": ["S1-R1", "S1-R2"]})
+    canned_hub.then(refused, refused)
+    english = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "015教室", "--state-dir", str(tmp_path))
+    assert english.returncode == 1
+    assert ("enrollment failed: room 015教室 is not in the inventory of school S1; its closest room codes are "
+            "S1-R1, S1-R2") in english.stderr
+    chinese = agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "015教室", "--state-dir", str(tmp_path),
+                    env={"LANG": "zh_CN.UTF-8"})
+    assert "注册失败：教室 015教室 不在学校 S1 的资产清单里；该校最接近的教室编码是 S1-R1, S1-R2" in chinese.stderr
+
+
+@pytest.mark.parametrize("path, says", [
+    ("/fleet/tokens", "{hub}/fleet/tokens is a page of the hub, not its base address: try --hub {hub}"),
+    ("", "no EduOps hub answers at {hub}: check the address and port")])
+def test_a_404_from_the_hub_address_says_which_address_to_use(tmp_path, canned_hub, path, says):
+    canned_hub.then(Canned(404, raw=b"<html>Not Found</html>", headers={"Content-Type": "text/html"}))
+    done = agent("enroll", "--hub", canned_hub.url + path, "--token", "t", "--room", "R-1",
+                 "--state-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert "enrollment failed: hub answered 404" in done.stderr
+    assert says.format(hub=canned_hub.url) in done.stderr
+
+
+def test_status_explains_never_in_the_first_minutes_and_after(tmp_path, canned_hub, capsys):
+    assert agent("enroll", "--hub", canned_hub.url, "--token", "t", "--room", "R-1",
+                 "--state-dir", str(tmp_path)).returncode == 0
+    assert main(["status", "--state-dir", str(tmp_path)]) == 0
+    assert "Last success: never (normal in the first minutes: the first report waits" in capsys.readouterr().out
+    record = json.loads((tmp_path / "enrollment.json").read_text())
+    record["enrolled_at"] = to_iso(utc_now() - timedelta(minutes=10))
+    (tmp_path / "enrollment.json").write_text(json.dumps(record))
+    main(["status", "--state-dir", str(tmp_path)])
+    assert "never (no report reached the hub yet: is the service running?" in capsys.readouterr().out
 
 
 def test_enroll_rejects_a_hub_that_is_not_a_url(tmp_path, capsys):

@@ -1,4 +1,6 @@
 """The hub client against a real HTTP server on 127.0.0.1 serving canned protocol answers."""
+from __future__ import annotations
+
 import json
 import threading
 from datetime import datetime, timedelta, timezone
@@ -8,7 +10,7 @@ import pytest
 import requests
 
 from agents.client import HubClient, Outcome, classify, parse_retry_after
-from tests.agent.cannedhub import CUT, Canned, CannedHub
+from tests.support.cannedhub import CUT, Canned, CannedHub
 
 NOW = datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc)
 REPORT = json.dumps({"id": "3f1c8a52-7d4b-4c1e-9a0b-2d6e8f1a3b5c", "seq": 1,

@@ -1,4 +1,6 @@
 """Settings: defaults < TOML file < flags; every bad value is refused with a message naming its key."""
+from __future__ import annotations
+
 from pathlib import Path
 
 import pytest

@@ -21,8 +21,10 @@ import pytest
 from agents.clock import utc_now
 from agents.loop import make_report
 from agents.spool import Spool, peek_status
-from tests.fleet_kit import build_county, create_token, eduops, query, wait_for
-from tests.hubprocess import HubProcess
+from tests.support.fleet_kit import build_county, create_token, eduops, query, wait_for
+from tests.support.hubprocess import HubProcess
+
+pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
 
 HUB_ENV = {"EDUOPS_REPORT_INTERVAL_S": "10", "EDUOPS_REPORT_JITTER": "0"}
 # The shortest waits the agent's settings allow, so a test takes seconds.

@@ -1,5 +1,7 @@
 """The agent loop: one cycle at a time with injected time and randomness, against a real HTTP
 server on 127.0.0.1 with canned protocol answers and a real spool file. Nothing sleeps."""
+from __future__ import annotations
+
 import logging
 import random
 import threading
@@ -9,13 +11,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from agents import config
+from agents import config, i18n
 from agents.client import HubClient
 from agents.clock import to_iso
 from agents.loop import Agent, backoff, jittered, retry_delay, run
 from agents.spool import Spool
 from agents.state import Enrollment, State
-from tests.agent.cannedhub import CUT, Canned
+from tests.support.cannedhub import CUT, Canned
 
 T0 = datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)
 
@@ -205,7 +207,32 @@ def test_a_revoked_key_keeps_reports_until_enrolled_again(make_agent, canned_hub
     enroll(agent.state, canned_hub.url)  # IT staff run `eduops-agent enroll` again
     back = agent.cycle(T0 + timedelta(minutes=4, seconds=20))
     assert (back.status, back.sent, back.pending) == ("sent", 5, 0)
-    assert "reporting to" in caplog.text and "again (was revoked)" in caplog.text
+    assert caplog.text.count("delivering: the hub at") == 1  # the first delivery of this process
+
+
+def test_the_first_delivery_and_each_recovery_are_logged_once(make_agent, canned_hub, caplog):
+    caplog.set_level(logging.INFO, logger="agents")
+    agent = make_agent(jitter=0)
+    now = T0
+    for answer in (None, None, Canned(503, {"error": "busy"}), Canned(503, {"error": "busy"}), None, None):
+        if answer:
+            canned_hub.then(answer)
+        now += timedelta(seconds=agent.cycle(now).next_in_s + 1)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivering")]
+    assert len(said) == 2, said
+    assert said[0].startswith(f"delivering: the hub at {canned_hub.url} acknowledged 1 report(s)")
+    assert said[1].startswith("delivering again after 2 failed attempt(s): 1 report(s) from the spool")
+
+
+def test_the_agent_speaks_chinese_on_a_chinese_system(make_agent, canned_hub, caplog):
+    caplog.set_level(logging.INFO, logger="agents")
+    i18n.use("zh_CN")
+    try:
+        agent = make_agent(enrolled=False)
+        agent.cycle(T0)
+    finally:
+        i18n.use("en")
+    assert "尚未注册" in caplog.text
 
 
 def test_a_report_the_hub_finds_bad_is_isolated_by_halving_and_dropped_alone(make_agent, canned_hub):

@@ -1,4 +1,6 @@
 """Probe parsers against recorded outputs of Linux and Windows (tests/data/agent/)."""
+from __future__ import annotations
+
 import json
 
 import pytest

@@ -1,5 +1,7 @@
 """SystemProbes put together: the Linux path on a recorded file-system root, the Windows path on
 recorded command output, and a machine where every probe fails still yields a whole report."""
+from __future__ import annotations
+
 import socket
 
 import pytest
@@ -9,7 +11,7 @@ from agents.probes import reach
 from agents.probes.commands import decode_output, run
 from agents.probes.system import SystemProbes
 from tests.agent.conftest import DATA
-from tests.agent.reportshape import assert_report_body
+from tests.support.reportshape import assert_report_body
 
 LINUX = DATA / "linux"
 WINDOWS = DATA / "windows"

@@ -2,6 +2,8 @@
 
 No hub: the schedule is the copy on disk, as when the hub is unreachable. A real agent against a
 real hub, with the hub stopped before the start, is in tests/test_delivery_recording_e2e.py."""
+from __future__ import annotations
+
 import json
 import sys
 import time
@@ -15,6 +17,7 @@ from agents.client import HubClient
 from agents.recorder import Recorder, RecorderSettings, WithRecordings, command_line
 from agents.schedule import ScheduleCache, Slot
 from agents.state import State
+from tests.support.clock import Clock
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
 SCRIPT = """
@@ -25,14 +28,6 @@ if sys.argv[2] == "fail":
 if sys.argv[2] == "run":
     time.sleep(float(sys.argv[3]))
 """
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

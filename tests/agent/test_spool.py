@@ -1,5 +1,7 @@
 """The spool: committed before sending, sent in order, removed only on acknowledgement, bounded
 by count and bytes with the oldest dropped first and counted, and nothing lost to a kill."""
+from __future__ import annotations
+
 import json
 import signal
 import sqlite3

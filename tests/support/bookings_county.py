@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from eduops import accounts, county
+from eduops import county
+from eduops.accounts import store as accounts
 from eduops import config as configmod
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from eduops import county
-from tests.fleet_tables import add_agent
+from tests.support.fleet_tables import add_agent
 
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)  # 12:00 in Huize
 
@@ -79,3 +79,46 @@ def build(db: sqlite_utils.Database, now: datetime = NOW) -> None:
               days=[(_day(now), 2, "C-WIFI", -80)])
     add_agent(db, "ag-8", "D", "D-R1", terminal="D-T1", last_report_at=_iso(ago(minutes=30)),
               days=[(_day(now), 1, "Phone-Hotspot", -40)])
+
+
+# The figures of this county, worked out by hand (tests/test_coverage_figures.py checks the hub against them).
+
+def counts(classes, schools, terminal=(0, 0), wired=(0, 0), wireless=(0, 0), school_wired=(0, 0),
+           school_wireless=(0, 0)):
+    pairs = {"class_terminal": terminal, "class_wired": wired, "class_wireless": wireless,
+             "school_wired": school_wired, "school_wireless": school_wireless}
+    out = {"classes": classes, "schools": schools}
+    for measure, (inventory, observed) in pairs.items():
+        out[f"{measure}_inventory"], out[f"{measure}_observed"] = inventory, observed
+    return out
+
+
+EXPECTED = {
+    ("county", ""): counts(9, 4, (6, 4), (6, 3), (5, 3), (3, 3), (3, 1)),
+    ("area", "main_urban"): counts(6, 2, (5, 4), (5, 3), (5, 3), (2, 2), (2, 1)),
+    ("area", "nagu"): counts(3, 2, (1, 0), (1, 0), (0, 0), (1, 1), (1, 0)),
+    ("area", "zhehai"): counts(0, 0),
+    ("area", "daibu"): counts(0, 0),
+    ("area", "yiche"): counts(0, 0),
+    ("township", "T1"): counts(5, 1, (4, 3), (4, 2), (4, 3), (1, 1), (1, 1)),
+    ("township", "T2"): counts(3, 2, (1, 0), (1, 0), (0, 0), (1, 1), (1, 0)),
+    ("township", "T3"): counts(1, 1, (1, 1), (1, 1), (1, 0), (1, 1), (1, 0)),
+    ("school", "A"): counts(5, 1, (4, 3), (4, 2), (4, 3), (1, 1), (1, 1)),
+    ("school", "B"): counts(3, 1, (1, 0), (1, 0), (0, 0), (1, 0), (0, 0)),
+    ("school", "C"): counts(0, 1, school_wired=(0, 1), school_wireless=(1, 0)),
+    ("school", "D"): counts(1, 1, (1, 1), (1, 1), (1, 0), (1, 1), (1, 0)),
+}
+
+U, M = "unobserved", "missing"
+EXPECTED_GAPS = [
+    ("A", "A-C3", {"class_terminal": U, "class_wired": U, "class_wireless": U}),
+    ("A", "A-C4", {"class_wired": M}),
+    ("A", "A-C5", {"class_terminal": U, "class_wired": U, "class_wireless": M}),
+    ("D", None, {"school_wireless": U}),
+    ("D", "D-C1", {"class_wireless": U}),
+    ("B", None, {"school_wired": U, "school_wireless": M}),
+    ("B", "B-C1", {"class_terminal": U, "class_wired": U, "class_wireless": M}),
+    ("B", "B-C2", {"class_terminal": M, "class_wired": M, "class_wireless": M}),
+    ("B", "B-C3", {"class_terminal": M, "class_wired": M, "class_wireless": M}),
+    ("C", None, {"school_wireless": U}),
+]

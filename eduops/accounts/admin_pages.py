@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from eduops import accounts, audit, auth, passwords
-from eduops.accounts import AccountError
+from eduops import audit, auth, ctx
+from eduops.accounts import passwords
+from eduops.accounts import store as accounts
+from eduops.accounts.store import AccountError
 from eduops.auth import require
 from eduops.ctx import get_db, hub_config
 
@@ -58,7 +60,7 @@ def helpers() -> dict[str, Any]:
 
 
 def _users_page(status: int = 200, **extra: Any):
-    return render_template("users.html", users=accounts.user_rows(get_db()), form=request.form, **extra), status
+    return render_template("accounts/users.html", users=accounts.user_rows(get_db()), form=request.form, **extra), status
 
 
 @bp.get("/users")
@@ -74,7 +76,7 @@ def add_user():
     username = request.form.get("username", "").strip()
     try:
         accounts.add_user(get_db(), username, request.form.get("role", ""),
-                          _school_codes(request.form.get("schools", "")), password, auth.actor(), auth.now())
+                          _school_codes(request.form.get("schools", "")), password, auth.actor(), ctx.now())
     except AccountError as exc:
         return _users_page(400, error=str(exc))
     return _new_password_page(username, password, 201)
@@ -82,7 +84,7 @@ def add_user():
 
 def _user_page(user_id: int, status: int = 200, **extra: Any):
     row, _user = _user_or_404(user_id)
-    return render_template("user.html", row=row, tokens=accounts.user_tokens(get_db(), user_id), **extra), status
+    return render_template("accounts/user.html", row=row, tokens=accounts.user_tokens(get_db(), user_id), **extra), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -97,7 +99,7 @@ def change_access(user_id: int):
     _row, user = _user_or_404(user_id)
     try:
         accounts.set_access(get_db(), user, request.form.get("role", ""),
-                            _school_codes(request.form.get("schools", "")), auth.actor(), auth.now())
+                            _school_codes(request.form.get("schools", "")), auth.actor(), ctx.now())
     except AccountError as exc:
         return _user_page(user_id, 400, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)
@@ -108,7 +110,7 @@ def change_access(user_id: int):
 def reset_password(user_id: int):
     _row, user = _user_or_404(user_id)
     password = passwords.generate_password()
-    accounts.set_password(get_db(), user, password, auth.actor(), auth.now())
+    accounts.set_password(get_db(), user, password, auth.actor(), ctx.now())
     return _new_password_page(user.username, password, 200)
 
 
@@ -117,7 +119,7 @@ def reset_password(user_id: int):
 def set_disabled(user_id: int, action: str):
     row, _user = _user_or_404(user_id)
     try:
-        accounts.set_disabled(get_db(), row["username"], action == "disable", auth.actor(), auth.now())
+        accounts.set_disabled(get_db(), row["username"], action == "disable", auth.actor(), ctx.now())
     except AccountError as exc:
         return _user_page(user_id, 400, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)
@@ -128,7 +130,7 @@ def set_disabled(user_id: int, action: str):
 def revoke_token(user_id: int, token_id: int):
     _row, user = _user_or_404(user_id)
     try:
-        accounts.revoke_token(get_db(), token_id, auth.actor(), auth.now(), owner=user)
+        accounts.revoke_token(get_db(), token_id, auth.actor(), ctx.now(), owner=user)
     except AccountError as exc:
         return _user_page(user_id, 404, error=str(exc))
     return redirect(url_for("users.edit_user", user_id=user_id), 303)
@@ -152,10 +154,10 @@ def audit_log():
     try:
         since, until = _local_day(args.get("from", ""), zone), _local_day(args.get("to", ""), zone)
     except AccountError as exc:
-        return render_template("audit.html", events=[], error=str(exc), events_known=audit.EVENTS), 400
+        return render_template("accounts/audit.html", events=[], error=str(exc), events_known=audit.EVENTS), 400
     event = args.get("event") if args.get("event") in audit.EVENTS else None
     events = audit.search(get_db(), user=args.get("user", "").strip() or None, event=event, since=since,
                           until=until + timedelta(days=1) if until else None,
                           before_id=args.get("before", type=int), limit=AUDIT_PAGE)
     older = dict(args, before=events[-1]["id"]) if len(events) == AUDIT_PAGE else None
-    return render_template("audit.html", events=events, events_known=audit.EVENTS, older=older)
+    return render_template("accounts/audit.html", events=events, events_known=audit.EVENTS, older=older)

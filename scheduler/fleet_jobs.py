@@ -1,23 +1,16 @@
-"""The hub's scheduled jobs as plain functions of (db, now, parameters, store).
+"""The fleet's scheduled jobs as plain functions of (db, now, parameters, store).
 
 ``scheduler/`` imports nothing from ``eduops/``: the storage functions a job needs
-come in as ``store`` (the hub passes its storage module), so a job is the rule and
-the storage layer keeps every SQL statement. ``run_job`` is the one wrapper every
-run goes through, from the scheduler or from ``eduops jobs run``: a failure is
-logged with its traceback and counted, and never escapes to kill the scheduler.
+come in as ``store`` (the hub passes its fleet storage module), so a job is the rule
+and the storage layer keeps every SQL statement. ``scheduler/runner.py`` runs them.
 """
 from __future__ import annotations
 
-import logging
-import time
-import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from scheduler.states import AgentClock, StatePolicy, judge
-
-log = logging.getLogger(__name__)
 
 
 class FleetStore(Protocol):
@@ -29,8 +22,6 @@ class FleetStore(Protocol):
     def delete_reports_received_before(self, db: Any, cutoff: datetime, limit: int) -> int: ...
     def delete_history_before(self, db: Any, cutoff: datetime) -> int: ...
     def expire_commands(self, db: Any, now: datetime) -> int: ...
-    def record_job_run(self, db: Any, name: str, started: datetime, duration_s: float,
-                       error: str | None) -> None: ...
 
 
 def sweep_terminal_states(db: Any, now: datetime, policy: StatePolicy, store: FleetStore) -> dict[str, int]:
@@ -67,34 +58,3 @@ def apply_retention(db: Any, now: datetime, policy: RetentionPolicy, store: Flee
 def expire_commands(db: Any, now: datetime, store: FleetStore) -> dict[str, int]:
     """Pending commands past their expiry are marked expired; agents no longer receive them."""
     return {"expired": store.expire_commands(db, now)}
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: timedelta
-    run: Callable[[Any, datetime], dict[str, Any]]   # (db, now) -> a summary for the log
-
-
-def run_job(job: Job, db: Any, now: datetime, store: FleetStore) -> dict[str, Any] | None:
-    """Run one job once: log and count a failure instead of raising; return its summary on success.
-
-    The job sees ``now`` (injected by tests and ``eduops jobs run --now``); the run is
-    recorded at the wall-clock time it really happened, so scheduling stays sane.
-    """
-    ran_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    try:
-        summary = job.run(db, now)
-    except Exception:  # the top of a job: anything may fail, nothing may escape
-        log.exception("job %s failed", job.name)
-        error = traceback.format_exc(limit=5)
-        summary = None
-    else:
-        error = None
-        log.log(logging.INFO if any(summary.values()) else logging.DEBUG, "job %s: %s", job.name, summary)
-    try:
-        store.record_job_run(db, job.name, ran_at, time.perf_counter() - started, error)
-    except Exception:
-        log.exception("could not record the run of job %s", job.name)
-    return summary

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from eduops import accounts, audit, passwords
-from eduops.accounts import User
+from eduops import audit
+from eduops.accounts import passwords
+from eduops.accounts import store as accounts
+from eduops.accounts.store import User
 from eduops.config import Config
 from eduops.clock import from_iso
 

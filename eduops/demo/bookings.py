@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from eduops import accounts, passwords
+from eduops.accounts import passwords
+from eduops.accounts import store as accounts
 from eduops.audit import Actor
 from eduops.bookings import rules_of, schedule, schemas, store
 from eduops.config import Config
-from eduops.demo import GRADE_NAMES
+from eduops.demo.county import GRADE_NAMES
 from eduops.errors import Conflict
 
 DEMO = Actor("demo-admin", "demo")

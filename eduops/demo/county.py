@@ -11,7 +11,9 @@ from typing import Any
 
 import sqlite_utils
 
-from eduops import accounts, county, inventory, passwords
+from eduops import county, inventory
+from eduops.accounts import passwords
+from eduops.accounts import store as accounts
 from eduops.audit import COMMAND_LINE
 
 SEED = 530326  # Huize's administrative code: the same county every time

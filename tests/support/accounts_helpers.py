@@ -9,7 +9,8 @@ from typing import Iterable
 import requests
 from flask.testing import FlaskClient
 
-from eduops import accounts, county
+from eduops import county
+from eduops.accounts import store as accounts
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
 from eduops.clock import utcnow
@@ -84,3 +85,15 @@ def login(client: FlaskClient | requests.Session, user: Account, base_url: str =
     token = csrf_from(client.get("/account").text)
     client.environ_base["HTTP_X_CSRF_TOKEN"] = token
     return token
+
+
+class Visitor:
+    """Someone signed in to the hub (or not), asking for pages and API answers."""
+
+    def __init__(self, url: str, account=None):
+        self.url, self.session = url, requests.Session()
+        if account is not None:
+            login(self.session, account, base_url=url)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.session.get(self.url + path, timeout=10, **kw)

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from eduops.clock import local_day, to_iso
 from eduops.config import Config
-from eduops.coverage import figures, report, snapshots, storage
+from eduops.coverage import figures, report, snapshots, store
 
 
 
@@ -46,5 +46,5 @@ def seed_demo_history(db: sqlite_utils.Database, now: datetime, config: Config, 
                 for name, value in counts.items():
                     totals[key][name] += value
         moment = now - timedelta(days=back)
-        storage.store_snapshot(db, local_day(moment, config.timezone), to_iso(moment), totals)
+        store.store_snapshot(db, local_day(moment, config.timezone), to_iso(moment), totals)
     snapshots.take_daily_snapshot(db, now, config)

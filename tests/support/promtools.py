@@ -1,12 +1,15 @@
 """A real Prometheus server (Debian's package) on loopback, for end-to-end metric tests."""
 from __future__ import annotations
 
+import json
+import re
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 import requests
+import yaml
 
 
 def free_port() -> int:
@@ -83,3 +86,27 @@ def scrape_config(targets: dict[str, str], interval: str = "1s") -> str:
           county: "{county}"
 """)
     return "global:\n  scrape_interval: " + interval + "\nscrape_configs:\n" + "".join(jobs)
+
+
+# The metric names the dashboards and alert rules use (tests check each is exported and documented).
+ROOT = Path(__file__).resolve().parents[2]
+PROM = ROOT / "dashboards/prometheus"
+GRAFANA = ROOT / "dashboards/grafana"
+METRIC = re.compile(r"\beduops_[a-z_]+")
+
+
+def dashboard_expressions() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((GRAFANA / "dashboards").glob("*.json")):
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+            found += [(f"{path.stem}: {panel['title']}", t["expr"]) for t in panel["targets"]]
+    return found
+
+
+def rule_expressions() -> list[tuple[str, str]]:
+    rules = yaml.safe_load((PROM / "eduops-alerts.yml").read_text(encoding="utf-8"))
+    return [(r["alert"], r["expr"]) for g in rules["groups"] for r in g["rules"]]
+
+
+def base_metric(name: str) -> str:
+    return re.sub(r"_(bucket|sum|count)$", "", name)

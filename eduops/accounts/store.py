@@ -14,10 +14,12 @@ from typing import Any, Iterable
 import sqlite_utils
 from flask_babel import gettext as _
 
-from eduops import audit, passwords
+from eduops import audit
 from eduops import db as dbmod
+from eduops.accounts import passwords
 from eduops.audit import Actor
 from eduops.clock import from_iso, to_iso
+from eduops.errors import Invalid
 
 ROLES = ("admin", "it_staff", "teacher", "viewer")
 SCHOOL_ROLES = ("it_staff", "teacher")  # the roles bound to schools; admin and viewer see all
@@ -33,7 +35,7 @@ class User:
     school_codes: frozenset[str]  # empty for admin and viewer
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """A change to an account that cannot be made; the message tells the person why."""
 
 

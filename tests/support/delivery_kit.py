@@ -13,9 +13,9 @@ import sqlite_utils
 
 from eduops import db as dbmod
 from eduops.clock import to_iso
-from tests import fleet_kit
-from tests.fleet_kit import report_body
-from tests.fleet_tables import add_agent
+from tests.support import fleet_kit
+from tests.support.fleet_kit import report_body
+from tests.support.fleet_tables import add_agent
 
 # S1 (urban, 古城街道) broadcasts from S1-B; S2 and S3 are rural schools of 者海镇 in another area;
 # S3 has no uplink on record (it gets recordings only).

@@ -6,16 +6,16 @@ import math
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict
 
-from eduops import accounts, auth, login, openapi
-from eduops.accounts import AccountError
+from eduops import auth, ctx, openapi
+from eduops.accounts import login
+from eduops.accounts import store as accounts
+from eduops.accounts.store import AccountError
 from eduops.auth import ROLES, current_user, require
 from eduops.ctx import get_db, hub_config
-from eduops.fleet.protocol import ErrorAnswer
-from eduops.clock import from_iso
+from eduops.errors import ErrorAnswer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("accounts", __name__)
@@ -30,14 +30,9 @@ def role_name(role: str) -> str:
             "viewer": _("Viewer")}.get(role, role)
 
 
-def local_time(iso: str | None) -> str:
-    """A stored UTC time as the county reads it."""
-    return format_datetime(from_iso(iso), "yyyy-MM-dd HH:mm") if iso else "–"
-
-
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
-    return {"role_name": role_name, "local_time": local_time, "roles": ROLES}
+    return {"role_name": role_name, "roles": ROLES}
 
 
 def _next_page() -> str:
@@ -51,23 +46,23 @@ def _next_page() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login_page():
     if request.method == "GET":
-        return render_template("login.html", next=request.args.get("next", ""))
+        return render_template("accounts/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "")
     db, address = get_db(), client_address()
     try:
-        user, raw = login.sign_in(db, hub_config(), username, request.form.get("password", ""), address, auth.now())
+        user, raw = login.sign_in(db, hub_config(), username, request.form.get("password", ""), address, ctx.now())
     except login.RateLimitedError as exc:
         log.warning("sign-in refused from %s: too many failures, retry in %d s", address, exc.retry_after)
         message = _("Too many failed sign-ins. Try again in %(minutes)d minute(s).",
                     minutes=math.ceil(exc.retry_after / 60))
-        return render_template("login.html", next=request.form.get("next", ""), error=message,
+        return render_template("accounts/login.html", next=request.form.get("next", ""), error=message,
                                username=username), 429, {"Retry-After": str(exc.retry_after)}
     except login.BadCredentialsError:
         log.info("failed sign-in from %s", address)
-        return render_template("login.html", next=request.form.get("next", ""), username=username,
+        return render_template("accounts/login.html", next=request.form.get("next", ""), username=username,
                                error=_("Wrong username or password.")), 401
     if current_user() is not None and auth.current_auth() == "cookie":  # another account was signed in here
-        accounts.end_session(db, request.cookies[auth.SESSION_COOKIE], auth.actor(), auth.now())
+        accounts.end_session(db, request.cookies[auth.SESSION_COOKIE], auth.actor(), ctx.now())
     log.info("%s signed in from %s", user.username, address)
     response = redirect(_next_page(), 303)
     auth.set_session_cookie(response, raw)
@@ -78,7 +73,7 @@ def login_page():
 @require(*ROLES)
 def logout():
     if auth.current_auth() == "cookie":
-        accounts.end_session(get_db(), request.cookies[auth.SESSION_COOKIE], auth.actor(), auth.now())
+        accounts.end_session(get_db(), request.cookies[auth.SESSION_COOKIE], auth.actor(), ctx.now())
         log.info("%s signed out", current_user().username)
     response = redirect(url_for("accounts.login_page"), 303)
     auth.set_session_cookie(response, None)
@@ -87,7 +82,7 @@ def logout():
 
 def _account_page(status: int = 200, **extra: Any):
     user = current_user()
-    return render_template("account.html", user=user, tokens=accounts.user_tokens(get_db(), user.id),
+    return render_template("accounts/account.html", user=user, tokens=accounts.user_tokens(get_db(), user.id),
                            done=request.args.get("done"), **extra), status
 
 
@@ -106,8 +101,8 @@ def change_password():
         return _account_page(400, password_error=_("The two new passwords differ."))
     try:
         login.check_password(db, hub_config(), user.username, request.form.get("current_password", ""),
-                             client_address(), auth.now())
-        accounts.set_password(db, user, new, auth.actor(), auth.now(),
+                             client_address(), ctx.now())
+        accounts.set_password(db, user, new, auth.actor(), ctx.now(),
                               keep_session=request.cookies.get(auth.SESSION_COOKIE))
     except login.RateLimitedError as exc:
         return _account_page(429, password_error=_("Too many failed sign-ins. Try again in %(minutes)d minute(s).",
@@ -124,7 +119,7 @@ def change_password():
 def create_token():
     user = current_user()
     try:
-        token_id, raw = accounts.create_token(get_db(), user, request.form.get("name", ""), auth.actor(), auth.now())
+        token_id, raw = accounts.create_token(get_db(), user, request.form.get("name", ""), auth.actor(), ctx.now())
     except AccountError as exc:
         return _account_page(400, token_error=str(exc))
     return render_template("secret.html", title=_("New API token"), secret=raw, back=url_for("accounts.account"),
@@ -137,7 +132,7 @@ def create_token():
 def revoke_token(token_id: int):
     user = current_user()
     try:
-        accounts.revoke_token(get_db(), token_id, auth.actor(), auth.now(), owner=user)
+        accounts.revoke_token(get_db(), token_id, auth.actor(), ctx.now(), owner=user)
     except AccountError as exc:
         return _account_page(404, token_error=str(exc))
     return redirect(url_for("accounts.account", done="revoked"), 303)

@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, sign-in and its rate limits, passwords, user admin pages, `eduops user`."""
