@@ -23,7 +23,7 @@ from eduops.delivery import notify
 from eduops.delivery import recordings as delivery_recordings
 from eduops.delivery import store as delivery_store
 from eduops.fleet import store
-from scheduler import bookings, delivery_jobs, fleet_jobs
+from scheduler import booking_jobs, delivery_jobs, fleet_jobs
 from scheduler.fleet_jobs import RetentionPolicy
 from scheduler.runner import Job, run_job
 from scheduler.service import JobService
@@ -53,10 +53,10 @@ def hub_jobs(config: Config) -> list[Job]:
         Job("coverage_snapshot", timedelta(hours=1), functools.partial(take_daily_snapshot, config=config)),
         # Every 5 minutes, so an unapproved session frees its slots at most 5 minutes past its deadline.
         Job("expire_pending", timedelta(minutes=5),
-            functools.partial(bookings.expire_pending, deadline=timedelta(hours=config.approval_deadline_h),
+            functools.partial(booking_jobs.expire_pending, deadline=timedelta(hours=config.approval_deadline_h),
                               store=bookings_store)),
         Job("finish_sessions", timedelta(minutes=1),
-            functools.partial(bookings.finish_sessions, store=bookings_store)),
+            functools.partial(booking_jobs.finish_sessions, store=bookings_store)),
         # Every minute, so a T-10 check is never more than a minute late.
         Job("readiness", timedelta(minutes=1), functools.partial(
             delivery_jobs.check_readiness, leads_minutes=parse_leads(config.readiness_leads_minutes),

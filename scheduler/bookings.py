@@ -13,7 +13,7 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Iterable, Mapping
 
 from scheduler.timetable import Timetable
 
@@ -27,7 +27,7 @@ SOURCE_ROOM_KINDS = ("broadcast", "digital")
 LONGEST = timedelta(hours=12)
 COUNTY = ("county", "")
 CALENDAR_KINDS = ("ends_before_start", "too_short", "too_long", "spans_days", "in_past",
-                  "not_school_day", "holiday", "outside_hours")
+                  "not_school_day", "holiday", "outside_hours", "too_late_for_approval")
 
 Pool = tuple[str, str]  # ("school", code) or COUNTY
 
@@ -79,9 +79,16 @@ class Rules:
     county_mbps: float                     # the county streaming server's egress
     terms: tuple[tuple[date, date], ...] = ()
     approval_required: bool = True
+    approval_deadline: timedelta = timedelta(hours=24)  # a pending session expires this long before its start
 
 
-def stream_loads(source_school: str, live_receiver_schools: Iterable[str], mbps: float) -> tuple[tuple[Pool, float], ...]:
+def approval_problems(start: datetime, rules: Rules, now: datetime) -> list[Problem]:
+    """A session that must wait for approval cannot start so soon that it would expire unapproved."""
+    return [Problem("too_late_for_approval")] if start - rules.approval_deadline <= now else []
+
+
+def stream_loads(source_school: str, live_receiver_schools: Iterable[str],
+                 mbps: float) -> tuple[tuple[Pool, float], ...]:
     """Bandwidth of a live session: one stream up at the source school, one down at each live
     receiving room's school, and every receiving stream out of the county server. No live
     receiver (a recording) costs nothing."""
@@ -195,7 +202,8 @@ def conflicts(claim: Claim, ledger: Ledger) -> list[Problem]:
     wide_start, wide_end = claim.start - ledger.buffer, claim.end + ledger.buffer
     for room in sorted(claim.rooms):
         kind = "room_busy" if room == claim.source_room else "receiver_busy"
-        found += [Problem(kind, room, other) for other in _colliding(ledger.near("room", room, wide_start, wide_end), claim, wide_start, wide_end)]
+        near = ledger.near("room", room, wide_start, wide_end)
+        found += [Problem(kind, room, other) for other in _colliding(near, claim, wide_start, wide_end)]
     found += [Problem("host_busy", str(claim.host), other)
               for other in _colliding(ledger.near("host", claim.host, wide_start, wide_end), claim, wide_start,
                                                    wide_end)]
@@ -260,19 +268,3 @@ def suggest(claim: Claim, ledger: Ledger, capacity: Mapping[Pool, float], rules:
                 if len(found) == count:
                     return found
     return found
-
-
-# The booking jobs, with their storage passed in (the hub's bookings store provides it).
-class BookingStore(Protocol):
-    def expire_pending(self, db: Any, now: datetime, deadline: timedelta) -> int: ...
-    def finish_ended(self, db: Any, now: datetime) -> int: ...
-
-
-def expire_pending(db: Any, now: datetime, deadline: timedelta, store: BookingStore) -> dict[str, int]:
-    """Pending sessions whose approval did not come ``deadline`` before their start expire and free their slots."""
-    return {"expired": store.expire_pending(db, now, deadline)}
-
-
-def finish_sessions(db: Any, now: datetime, store: BookingStore) -> dict[str, int]:
-    """Booked sessions whose end has passed are finished (delivery records whether they were held)."""
-    return {"finished": store.finish_ended(db, now)}

@@ -4,7 +4,7 @@ Every answer is checked against the OpenAPI document the hub serves."""
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -193,3 +193,39 @@ def test_fifty_concurrent_requests_over_one_schools_bandwidth_book_exactly_what_
     held = call(hub, doc, tokens["viewer"], "GET", "/api/v1/schools/V/schedule",
                 params={"from": MONDAY.isoformat()}).json()["sessions"]
     assert sorted(s["id"] for s in held) == sorted(a.json()["sessions"][0]["id"] for a in won)
+
+
+def test_a_series_preview_says_per_occurrence_book_or_fails_and_books_only_the_free_ones(live_hub):
+    hub, tokens, _extra, doc = live_hub
+    until = (MONDAY + timedelta(days=21)).isoformat()
+    blocker = lesson("12:00", "12:30", title="占位", source_room="A-DG", receiving_classes=[], receiving_rooms=["A-R2"])
+    blocker |= {"starts_at": at(MONDAY + timedelta(days=7), "12:00").isoformat(),
+                "ends_at": at(MONDAY + timedelta(days=7), "12:30").isoformat()}
+    assert call(hub, doc, tokens["t2"], "POST", S, json=blocker).status_code == 201
+    series = lesson("12:00", "12:40", receiving_classes=[], receiving_rooms=["A-R2"],
+                    repeat={"weekdays": ["mon"], "until": until})
+    preview = call(hub, doc, tokens["t1"], "POST", f"{S}/check", json=series).json()
+    assert [o["status"] for o in preview["preview"]] == ["book", "fails", "book", "book"]
+    assert preview["problems"][0]["session_title"] == "占位" and not preview["ok"]
+    assert call(hub, doc, tokens["t1"], "POST", S, json=series).status_code == 409
+    booked = call(hub, doc, tokens["t1"], "POST", S, json=series | {"book": "free"}).json()["sessions"]
+    assert len(booked) == 3 and len({s["series_id"] for s in booked}) == 1
+    mine = call(hub, doc, tokens["t1"], "GET", S, params={"mine": "yes", "from": MONDAY.isoformat(),
+                                                           "to": (MONDAY + timedelta(days=28)).isoformat()})
+    assert {s["id"] for s in booked} <= {s["id"] for s in mine.json()["sessions"]}
+    assert all(s["host_username"] == "t1" for s in mine.json()["sessions"])
+
+
+@pytest.mark.parametrize("path,params,status,error", [
+    (S, {"from": "2026-12-07T08:00:00"}, 400, "bad_argument"),         # a time without its zone
+    (S, {"from": "2026-12-01", "to": "2027-06-01"}, 400, "bad_argument"),  # more than 92 days
+    (S, {"state": "lost"}, 400, "bad_argument"),
+    (S, {"host": "nobody"}, 400, "bad_argument"),
+    (f"{S}/999999", {}, 404, "not_found"),
+    ("/api/v1/rooms/NOPE/schedule", {}, 404, "unknown_room"),
+    ("/api/v1/schools/NOPE/schedule", {}, 404, "unknown_school"),
+])
+def test_bad_reads_get_a_precise_4xx(live_hub, path, params, status, error):
+    hub, tokens, _extra, doc = live_hub
+    answer = call(hub, doc, tokens["viewer"], "GET", path, params=params)
+    assert (answer.status_code, answer.json()["error"]) == (status, error), answer.text

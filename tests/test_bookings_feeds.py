@@ -4,7 +4,7 @@ The hub writes the feeds with `icalendar`; these tests parse them with `vobject`
 by writer and reader cannot hide. Sessions are booked through the real JSON API.
 """
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,9 @@ import vobject
 from eduops.accounts import store as accounts
 from eduops import db as dbmod
 from eduops.audit import COMMAND_LINE
+from eduops.app import create_app
 from tests.support import sky_county
+from tests.support.clock import Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
@@ -21,9 +23,14 @@ FEED_URL = re.compile(r'value="(http://localhost/feeds/feed_[A-Za-z0-9_-]+\.ics)
 
 
 @pytest.fixture
+def app(hub_config, fresh_db):
+    """The hub on a Monday morning of the test's own."""
+    return create_app(hub_config, Clock(NOW))
+
+
+@pytest.fixture
 def county(db_path, app):
     sky_county.build(db_path)
-    app.config["EDUOPS_CLOCK"] = lambda: NOW.astimezone(timezone.utc)
 
 
 def book(client, title, start="2026-12-08T10:00:00+08:00", minutes=45, room="S1-B1", classes=("S1-C1",)):

@@ -1,22 +1,29 @@
 """The booking pages in-process: the form's defaults and refusals, my sessions, edit and cancel, approvals,
 week views, English, CSRF. The rules themselves are the store's (tests/test_bookings_*.py of the back end)."""
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from eduops import db as dbmod
+from eduops.app import create_app
 from tests.support import sky_county
+from tests.support.clock import Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)  # a Monday morning
 
 
 @pytest.fixture
+def app(hub_config, fresh_db):
+    """The hub on a Monday morning of the test's own."""
+    return create_app(hub_config, Clock(NOW))
+
+
+@pytest.fixture
 def county(db_path, app):
     sky_county.build(db_path)
-    app.config["EDUOPS_CLOCK"] = lambda: NOW.astimezone(timezone.utc)
 
 
 def form(**changes):
@@ -43,17 +50,18 @@ def test_the_form_comes_filled_in_with_the_school_s_broadcast_room_the_next_free
     login(client, make_user("teacher", ["S1"]))
     page = client.get("/bookings/new").get_data(as_text=True)
     assert '<option value="S1-B1" selected>' in page
-    assert 'name="day" value="2026-12-07"' in page and 'name="start" value="08:30"' in page  # 30 min from now
+    # A day and half an hour from now: the county has a day to approve sessions beyond the school.
+    assert 'name="day" value="2026-12-08"' in page and 'name="start" value="08:30"' in page
     assert '<option value="45" selected>' in page
     assert "者海镇红石村小学" in page and "无出口带宽：只能收看录播" in page  # S14 has no uplink on record
 
 
 def test_the_next_slot_skips_what_the_room_already_holds(client, county, make_user, login):
     login(client, make_user("teacher", ["S1"]))
-    assert client.post("/bookings/new", data=form(day="2026-12-07", start="08:30")).status_code == 303
+    assert client.post("/bookings/new", data=form(start="08:30", **{"class": ["S1-C1"]})).status_code == 303
     page = client.get("/bookings/new").get_data(as_text=True)
     start = re.search(r'name="start" value="(\d\d:\d\d)"', page).group(1)
-    assert start == "09:25"  # after 08:30-09:15 and the 10-minute setup buffer; earlier would be in the past
+    assert start == "09:25"  # after 08:30-09:15 and the 10-minute setup buffer; earlier is too soon to approve
 
 
 def test_a_booking_to_village_schools_waits_for_approval_and_shows_on_my_sessions(client, county, db_path,

@@ -11,7 +11,9 @@ from eduops.audit import COMMAND_LINE
 from eduops.bookings import schedule, store
 from eduops.bookings.schemas import BookingRequest, EditRequest
 from eduops.errors import Conflict, Forbidden, Invalid, NotFound
-from tests.support.bookings_county import MONDAY, NOW, add_user, at, build, rules
+from eduops.jobs import hub_jobs, record_job_run
+from scheduler.runner import run_job
+from tests.support.bookings_county import MONDAY, NOW, add_user, at, build, config, rules
 
 RULES = rules()
 
@@ -197,6 +199,8 @@ def test_a_school_without_uplink_receives_the_recording_when_the_session_is_reco
     ({"starts_at": at(date(2026, 12, 6), "10:00"), "ends_at": at(date(2026, 12, 6), "10:45")}, Invalid,
      "not_school_day"),
     ({"starts_at": at(date(2026, 11, 30), "10:00"), "ends_at": at(date(2026, 11, 30), "10:45")}, Invalid, "in_past"),
+    ({"receiving_classes": ["B-C1"], "starts_at": at(date(2026, 12, 1), "10:00"),
+      "ends_at": at(date(2026, 12, 1), "10:45")}, Invalid, "too_late_for_approval"),
     ({"repeat": {"weekdays": ["mon"], "until": "2027-01-25"}}, Invalid, "past_term"),
     ({"repeat": {"weekdays": ["tue"], "until": "2027-01-12"}}, Invalid, "bad_repeat"),
     ({"repeat": {"weekdays": ["mon", "sat"], "until": "2027-01-12"}}, Invalid, "bad_repeat"),
@@ -209,6 +213,14 @@ def test_bad_requests_are_refused_precisely_and_write_nothing(county, changes, e
     assert caught.value.code == code
     assert caught.value.message
     assert (count(database), count(database, "audit_log")) == before
+
+
+def test_the_admin_and_sessions_within_the_school_need_no_time_for_approval(county):
+    database, users = county
+    today = {"starts_at": at(date(2026, 12, 1), "10:00"), "ends_at": at(date(2026, 12, 1), "10:45")}
+    assert store.book(database, lesson(**today), users["t1"], COMMAND_LINE, RULES, NOW)["sessions"]
+    far = lesson(receiving_classes=["B-C1"], source_room="A-DG", **today)
+    assert store.book(database, far, users["admin"], COMMAND_LINE, RULES, NOW)["sessions"][0]["state"] == "booked"
 
 
 def test_a_series_outside_any_term_is_refused_as_past_term(county):
@@ -366,10 +378,6 @@ def test_the_picker_lists_source_rooms_and_every_class_by_area_township_and_scho
 
 
 def test_the_hub_runs_the_booking_jobs_with_the_configured_deadline(county, db_path):
-    from eduops.jobs import hub_jobs, record_job_run
-    from scheduler.runner import run_job
-    from tests.support.bookings_county import config
-
     database, users = county
     [pending] = store.book(database, lesson(receiving_classes=["B-C1"]), users["t1"], COMMAND_LINE, RULES,
                            NOW)["sessions"]

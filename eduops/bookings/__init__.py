@@ -18,4 +18,5 @@ def rules_of(config: Config) -> Rules:
                  max_length=timedelta(minutes=config.booking_max_minutes),
                  stream_mbps=config.stream_mbps, live_share=config.live_share,
                  county_mbps=config.county_stream_mbps, terms=timetable.parse_holidays(config.terms),
-                 approval_required=config.approval_required)
+                 approval_required=config.approval_required,
+                 approval_deadline=timedelta(hours=config.approval_deadline_h))

@@ -19,9 +19,8 @@ from eduops.bookings import rules_of, schedule, store
 from eduops.bookings.schemas import (Booked, BookingRequest, ConflictAnswer, Decision, EditRequest, ListQuery,
                                      Outcome, RoomSchedule, SchoolSchedule, Session, SessionList, WeekQuery)
 from eduops.ctx import get_db, hub_config, now
-from eduops.errors import Invalid
+from eduops.errors import ErrorAnswer, Invalid
 from eduops.fleet.api import parse
-from eduops.errors import ErrorAnswer
 from scheduler.bookings import Rules
 
 bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")

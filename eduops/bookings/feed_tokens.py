@@ -17,10 +17,10 @@ from flask_babel import gettext as _
 
 from eduops import audit
 from eduops import db as dbmod
+from eduops.accounts.passwords import secret_hash
 from eduops.audit import Actor
 from eduops.clock import from_iso, to_iso
 from eduops.errors import NotFound
-from eduops.accounts.passwords import secret_hash
 
 PREFIX = "feed_"
 SCOPES = ("teacher", "room", "school")

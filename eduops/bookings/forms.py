@@ -22,7 +22,7 @@ from scheduler import bookings as rules_mod
 DURATIONS = (40, 45, 60, 90, 120, 180)
 DEFAULT_MINUTES = 45
 DEFAULT_KIND = "open_lesson"
-LEAD = timedelta(minutes=30)  # the default slot starts no sooner than this: time to get the room ready
+LEAD = timedelta(minutes=30)  # a default slot starts no sooner than this: time to get the room ready
 STEP = timedelta(minutes=30)
 
 
@@ -124,9 +124,15 @@ def of_session(s: Mapping[str, Any], tz: str) -> Form:
                 recorded=bool(s["recorded"]), notes=s["notes"] or "")
 
 
+def _earliest(rules: rules_mod.Rules, now: datetime) -> datetime:
+    """The soonest a default slot starts: time to get the room ready, or, where sessions beyond one's school
+    wait for approval, time for the county to approve (the form cannot know the receivers yet)."""
+    return now + max(LEAD, rules.approval_deadline + STEP if rules.approval_required else LEAD)
+
+
 def _first_school_time(rules: rules_mod.Rules, now: datetime, minutes: int) -> datetime:
-    """The first start on the half hour, at least LEAD from now, inside a booking period of a school day."""
-    local = (now + LEAD).astimezone(rules.timetable.tz)
+    """The first start on the half hour from ``_earliest``, inside a booking period of a school day."""
+    local = _earliest(rules, now).astimezone(rules.timetable.tz)
     candidate = local.replace(minute=0, second=0, microsecond=0)
     while candidate < local:
         candidate += STEP
@@ -148,7 +154,9 @@ def defaults(db: Any, user: Any, rooms: list[dict[str, Any]], rules: rules_mod.R
         probe = schemas.BookingRequest(kind="recording", title="-", source_room=form.source_room, starts_at=starts,
                                        ends_at=starts + timedelta(minutes=DEFAULT_MINUTES), recorded=True)
         outcome = store.check(db, probe, user, rules, now)
-        if not outcome["ok"] and outcome["suggestions"]:
-            starts = from_iso(outcome["suggestions"][0]["starts_at"])
+        later = [from_iso(x["starts_at"]) for x in outcome["suggestions"]
+                 if from_iso(x["starts_at"]) >= _earliest(rules, now)]
+        if not outcome["ok"] and later:
+            starts = min(later)
     local = starts.astimezone(rules.timetable.tz)
     return replace(form, day=local.date().isoformat(), start=local.strftime("%H:%M"))

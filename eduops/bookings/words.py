@@ -68,6 +68,10 @@ def calendar_message(p: Problem, rules: Rules, start: datetime, end: datetime) -
         return _("A session starts and ends on the same day.")
     if p.kind == "holiday":
         return _("%(day)s is a holiday.", day=p.resource)
+    if p.kind == "too_late_for_approval":
+        return _("A session beyond your school waits for the county's approval, which must come %(hours)s hours "
+                 "before it starts: book it at least that far ahead, or only for your own school's rooms.",
+                 hours=int(rules.approval_deadline.total_seconds() // 3600))
     if p.kind == "not_school_day":
         return _("%(day)s is not a school day.", day=p.resource)
     return _("Sessions run within %(hours)s; this one runs %(start)s–%(end)s.", hours=_hours(rules),

@@ -34,14 +34,15 @@ CREATE TABLE sky_sessions (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL
 );
--- A check reads the sessions starting in the 12 hours before the new one ends: a range of this index.
+-- The county-wide list of a time window.
 CREATE INDEX sky_sessions_starts ON sky_sessions(starts_at);
 CREATE INDEX sky_sessions_source_room ON sky_sessions(source_room_code, starts_at);
 CREATE INDEX sky_sessions_source_school ON sky_sessions(source_school_code, starts_at);
 CREATE INDEX sky_sessions_host ON sky_sessions(host_user_id, starts_at);
 CREATE INDEX sky_sessions_series ON sky_sessions(series_id, starts_at);
--- A check's range (by state, then start; the end rides along so rows that ended are skipped in the
--- index) and the expiry job (pending by start); booked sessions by end for the finishing job.
+-- A check reads the sessions holding slots that start in the 12 hours before the new one ends: a range
+-- of this index (the end rides along, so those that ended are skipped in the index). The expiry job
+-- reads pending ones by start, and the finishing job booked ones by end.
 CREATE INDEX sky_sessions_state_starts ON sky_sessions(state, starts_at, ends_at);
 CREATE INDEX sky_sessions_state_ends ON sky_sessions(state, ends_at);
 

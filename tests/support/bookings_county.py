@@ -18,9 +18,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from eduops import county
-from eduops.accounts import store as accounts
 from eduops import config as configmod
 from eduops import db as dbmod
+from eduops.accounts import store as accounts
 from eduops.audit import COMMAND_LINE
 from eduops.bookings import rules_of
 
