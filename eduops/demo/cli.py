@@ -11,7 +11,7 @@ from eduops import server
 from eduops.cli_common import load_config, open_db
 from eduops.clock import utcnow
 from eduops.demo import county as demomod
-from eduops.delivery.demo_history import seed_demo_delivery
+from eduops.demo.delivery import seed_demo_delivery
 from eduops.demo.bookings import demo_terms, seed_demo_sessions
 from eduops.demo.history import seed_demo_history
 from eduops.demo.swarm import Swarm
