@@ -3,10 +3,12 @@
 Builds a county of that size (every terminal with an agent and ``--days`` days of
 agent_days; every tenth school's own Wi-Fi never seen), starts a real hub process and
 times the pages over HTTP, signed in as a county-wide viewer: the median of ``--runs``
-requests each, beside /healthz measured in the same run. Target:
-overview and gap list under 200 ms, a /metrics scrape under 100 ms.
+requests each, beside two baselines measured in the same run on the same server: a
+static file (a view that does nothing) and /healthz (which opens the database). It runs
+at 30 and at 365 days of history: the cost must not grow with the age of the database.
+Target: overview and gap list under 200 ms, a /metrics scrape under 100 ms.
 
-    .venv/bin/python bench/coverage.py [--runs 20] [--days 30]
+    .venv/bin/python bench/coverage.py [--runs 20] [--days 30,365]
 """
 from __future__ import annotations
 
@@ -75,26 +77,44 @@ def own_ssid(school: str) -> str:
 
 
 def build_agents(db, terminals: list[dict], rng: random.Random, now: datetime, days: int) -> int:
-    """One agent per terminal: most report now, some went silent, a few are retired."""
-    agents, agent_days = [], []
+    """One agent per terminal: most report now, some went silent, a few are retired; ``days`` days of
+    agent_days each (written by SQL: a year of 20,000 agents is millions of rows)."""
+    agents, silent = [], []
     enrolled = (now - timedelta(days=days + 1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     for n, t in enumerate(terminals):
         silent_for = 0 if rng.random() < 0.85 else rng.randint(1, days)
         last = now - timedelta(days=silent_for, minutes=rng.randint(0, 600))
         state = "retired" if rng.random() < 0.01 else ("online" if silent_for == 0 else "offline")
         agents.append((f"ag_{n:05d}", f"inst-{n}", t["school_code"], t["room_code"], t["code"], state,
-                       last.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), enrolled, enrolled, f"pc-{n}"))
-        for d in range(silent_for, days):
-            day = (now - timedelta(days=d)).date().isoformat()
-            ssid = own_ssid(t["school_code"]) if rng.random() < 0.7 else None
-            agent_days.append((f"ag_{n:05d}", day, 400, rng.choice([0, 400, 400]), ssid,
-                               rng.randint(-90, -40) if ssid else None))
+                       last.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), enrolled, enrolled, f"pc-{n}",
+                       enrolled if state == "retired" else None))
+        silent.append((f"ag_{n:05d}", silent_for))
+    # Each day: first report at 08:00 UTC of the day before today minus d (so always before now);
+    # a wired link up on two days in three; 70% of days on the school's SSID (own_ssid) at -90 .. -40 dBm.
+    days_sql = """
+        WITH RECURSIVE back(d) AS (SELECT 0 UNION ALL SELECT d + 1 FROM back WHERE d < ?2 - 1),
+        rows AS MATERIALIZED (SELECT a.id, a.room_code, a.school_code, back.d, abs(random()) % 3 AS wired,
+                        abs(random()) % 10 < 7 AS wifi, -90 + abs(random()) % 51 AS dbm,
+                        date(?1, '-' || back.d || ' days') AS day
+                 FROM agents a JOIN bench_silent s ON s.id = a.id JOIN back ON back.d >= s.silent_for
+                 ORDER BY a.id, back.d)
+        INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, first_wired_at,
+                                wifi_ssid, wifi_best_dbm, school_wifi_reports, school_wifi_best_dbm, first_school_wifi_at)
+        SELECT id, day, room_code, 400, date(day, '-1 day') || 'T08:00:00.000000Z', CASE WHEN wired THEN 400 ELSE 0 END,
+               CASE WHEN wired THEN date(day, '-1 day') || 'T08:00:00.000000Z' END,
+               CASE WHEN wifi THEN CASE WHEN CAST(substr(school_code, 2) AS INTEGER) % 10 = 0 THEN 'ChinaNet'
+                                        ELSE 'HZJY-' || school_code END END,
+               CASE WHEN wifi THEN dbm END, own, CASE WHEN own THEN dbm END,
+               CASE WHEN own THEN date(day, '-1 day') || 'T08:00:00.000000Z' END
+        FROM (SELECT *, wifi AND CAST(substr(school_code, 2) AS INTEGER) % 10 != 0 AS own FROM rows)"""
     with dbmod.write(db):
         db.conn.executemany("INSERT INTO agents (id, instance_id, school_code, room_code, terminal_code, state, "
-                            "last_report_at, enrolled_at, state_since, hostname) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", agents)
-        db.conn.executemany("INSERT INTO agent_days (agent_id, day, reports, wired_up_reports, wifi_ssid, "
-                            "wifi_best_dbm) VALUES (?, ?, ?, ?, ?, ?)", agent_days)
-    return len(agent_days)
+                            "last_report_at, enrolled_at, state_since, hostname, retired_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", agents)
+        db.execute("CREATE TEMP TABLE bench_silent (id TEXT PRIMARY KEY, silent_for INTEGER)")
+        db.conn.executemany("INSERT INTO bench_silent VALUES (?, ?)", silent)
+        db.execute(days_sql, [now.date().isoformat(), days])
+    return db.execute("SELECT COUNT(*) FROM agent_days").fetchone()[0]
 
 
 def timed(session: requests.Session, url: str, runs: int) -> tuple[float, float]:
@@ -110,11 +130,14 @@ def timed(session: requests.Session, url: str, runs: int) -> tuple[float, float]
     return statistics.median(took), max(took)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="requests per page; the median is printed")
-    parser.add_argument("--days", type=int, default=30, help="days of agent_days history per agent")
-    args = parser.parse_args()
+PAGES = [("no-op GET /static/favicon.svg", "/static/favicon.svg"), ("GET /healthz (opens the database)", "/healthz"),
+         ("overview GET /coverage/", "/coverage/"), ("gap list GET /coverage/gaps", "/coverage/gaps"),
+         ("API GET /api/v1/coverage", "/api/v1/coverage"),
+         ("API GET /api/v1/coverage/gaps", "/api/v1/coverage/gaps?limit=10000"),
+         ("disagreements page", "/coverage/disagreements"), ("Prometheus scrape GET /metrics", "/metrics")]
+
+
+def run_history(days: int, runs: int) -> None:
     rng, now = random.Random(9), datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
@@ -123,27 +146,32 @@ def main() -> None:
         started = time.perf_counter()
         inventory = build_inventory(rng)
         county.apply_inventory(database, inventory)
-        rows = build_agents(database, inventory["terminals"], rng, now, args.days)
+        rows = build_agents(database, inventory["terminals"], rng, now, days)
         snapshots.take_daily_snapshot(database, now, load(env={}, overrides={"db_path": path}))
         database.conn.close()
         viewer = create_user(path, "viewer")
-        print(f"county: {len(inventory['classes'])} classes, {len(inventory['terminals'])} terminals and agents, "
-              f"{rows} agent days (built in {time.perf_counter() - started:.1f} s)")
+        print(f"\n{days} days of history: {len(inventory['classes'])} classes, {len(inventory['terminals'])} "
+              f"terminals and agents, {rows:,} agent days (built in {time.perf_counter() - started:.1f} s)")
         hub = HubProcess(path)
         try:
             session = requests.Session()
             login(session, viewer, base_url=hub.url)  # the county technology centre's view: every school
-            print(f"{'page':<32}{'median ms':>10}{'max ms':>9}")
-            for name, url in [("baseline GET /healthz", "/healthz"), ("overview GET /coverage/", "/coverage/"),
-                              ("gap list GET /coverage/gaps", "/coverage/gaps"),
-                              ("API GET /api/v1/coverage", "/api/v1/coverage"),
-                              ("API GET /api/v1/coverage/gaps", "/api/v1/coverage/gaps?limit=10000"),
-                              ("disagreements page", "/coverage/disagreements"),
-                              ("Prometheus scrape GET /metrics", "/metrics")]:
-                median, worst = timed(session, hub.url + url, args.runs)
-                print(f"{name:<32}{median:>10.1f}{worst:>9.1f}")
+            print(f"{'page':<36}{'median ms':>10}{'max ms':>9}")
+            for name, url in PAGES:
+                median, worst = timed(session, hub.url + url, runs)
+                print(f"{name:<36}{median:>10.1f}{worst:>9.1f}")
         finally:
             hub.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="requests per page; the median is printed")
+    parser.add_argument("--days", default="30,365", help="days of agent_days history per agent, one run each "
+                                                         "(comma-separated)")
+    args = parser.parse_args()
+    for days in (int(d) for d in args.days.split(",")):
+        run_history(days, args.runs)
 
 
 if __name__ == "__main__":

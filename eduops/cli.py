@@ -80,12 +80,15 @@ def import_(config: Config, database, files: tuple[Path, ...]) -> None:
     """
     try:
         raw = inventory.read_workbook(files)
-        records = inventory.validate(raw, county.existing_codes(database), progress=True)
+        warnings: list[str] = []
+        records = inventory.validate(raw, county.existing_codes(database), progress=True, warnings=warnings)
     except inventory.InventoryError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         click.echo(f"Nothing imported: {len(exc.problems)} problem(s). Fix them and import again.", err=True)
         sys.exit(1)
+    for warning in warnings:
+        click.echo(warning, err=True)
     counts = county.apply_inventory(database, records, progress=True)
     for table, c in counts.items():
         click.echo(f"{table}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged")

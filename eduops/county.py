@@ -11,6 +11,13 @@ from eduops import db as dbmod
 
 # Parents before children, so foreign keys hold at every step of an import.
 TABLES = ("townships", "schools", "rooms", "classes", "terminals")
+# A school may run several networks (teaching, office): schools.wifi_ssid keeps them joined by this.
+SSID_SEPARATOR = ";"
+
+
+def school_ssids(stored: str) -> tuple[str, ...]:
+    """The SSIDs a school's ``wifi_ssid`` names, in the inventory's order (none when it is empty)."""
+    return tuple(s for s in stored.split(SSID_SEPARATOR) if s)
 
 
 @dataclass
@@ -37,27 +44,34 @@ def apply_inventory(db: sqlite_utils.Database, records: dict[str, list[dict[str,
     with dbmod.write(db), tqdm(total=total, desc="writing", unit="row",
                                disable=None if progress else True) as bar:
         for table in TABLES:
-            rows = records.get(table, [])
-            if not rows:
-                continue
-            columns = list(rows[0])
-            current = {r["code"]: r for r in db[table].rows_where(select=", ".join(columns))}
-            placeholders = ", ".join("?" for _ in columns)
-            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "code")
-            sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
-                   f"ON CONFLICT(code) DO UPDATE SET {updates}")
-            for row in rows:
-                before = current.get(row["code"])
-                if before == row:
-                    counts[table].unchanged += 1
-                else:
-                    db.execute(sql, [row[c] for c in columns])
-                    if before is None:
-                        counts[table].added += 1
-                    else:
-                        counts[table].changed += 1
-                bar.update()
+            # Sheets of one kind may carry different optional columns: write each set of columns apart.
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in records.get(table, []):
+                by_columns.setdefault(tuple(row), []).append(row)
+            for columns, rows in by_columns.items():
+                _upsert(db, table, list(columns), rows, counts[table], bar)
     return counts
+
+
+def _upsert(db: sqlite_utils.Database, table: str, columns: list[str], rows: list[dict[str, Any]],
+            counts: ImportCounts, bar: tqdm) -> None:
+    """Insert new codes and update changed rows of one table, all rows giving the same columns."""
+    current = {r["code"]: r for r in db[table].rows_where(select=", ".join(columns))}
+    placeholders = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "code")
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
+           f"ON CONFLICT(code) DO UPDATE SET {updates}")
+    for row in rows:
+        before = current.get(row["code"])
+        if before == row:
+            counts.unchanged += 1
+        else:
+            db.execute(sql, [row[c] for c in columns])
+            if before is None:
+                counts.added += 1
+            else:
+                counts.changed += 1
+        bar.update()
 
 
 def inventory_rows(db: sqlite_utils.Database, table: str) -> list[dict[str, Any]]:

@@ -56,10 +56,11 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Apply every migration newer than the database, each in its own transaction; return the version."""
+def migrate(db: sqlite_utils.Database, up_to: int | None = None) -> int:
+    """Apply every migration newer than the database (up to ``up_to``, for tests that carry an older
+    database forward), each in its own transaction; return the version."""
     for number, _name, sql in migrations():
-        if number <= schema_version(db):
+        if number <= schema_version(db) or (up_to is not None and number > up_to):
             continue
         with write(db):
             for statement in _statements(sql):

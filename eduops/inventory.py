@@ -3,6 +3,9 @@
 ``read_workbook`` turns XLSX or CSV files into raw rows, ``validate`` checks every
 row (against the file and the database) before anything is written, and
 ``county.apply_inventory`` writes all of it or nothing.
+
+Over 300 lines on purpose: the sheets, their columns and parsers, and the checks
+across sheets are one contract with docs/inventory.md, read together.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from tqdm import tqdm
+
+from eduops import county
 
 AREAS = {"main_urban": "主城区", "zhehai": "者海", "nagu": "娜姑", "daibu": "待补", "yiche": "迤车"}
 STAGES = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中",
@@ -77,6 +82,15 @@ def _flag(raw: Any) -> int:
     raise RowError(f"{value!r} is not yes/no (是/否)")
 
 
+def _ssids(raw: Any) -> str:
+    """One or more SSIDs, one per line or separated by ';' (or '；'), stored joined by ';'."""
+    names = [n.strip() for n in _text(raw).replace("；", ";").replace("\n", ";").split(";")]
+    for name in names:
+        if len(name.encode()) > 32:
+            raise RowError(f"{name!r} is longer than an SSID can be (32 bytes)")
+    return county.SSID_SEPARATOR.join(dict.fromkeys(n for n in names if n))
+
+
 def _grade(raw: Any) -> int:
     value = _count(raw)
     if value > 12:
@@ -105,6 +119,7 @@ class Column:
     parse: Callable[[Any], Any]
     refers_to: str | None = None   # sheet whose code this column names
     optional_ref: bool = False
+    required: bool = True          # an optional column may be left out of a sheet (see validate)
 
 
 @dataclass(frozen=True)
@@ -128,23 +143,25 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
     Sheet("schools", "学校", (
         CODE, Column("name", "名称", _required_text),
         Column("township_code", "乡镇", _required_text, refers_to="townships"),
-        Column("stage", "学段", _choice(STAGES)), Column("pupils", "学生数", _count),
-        Column("small_scale", "小规模学校", _flag), Column("uplink_mbps", "出口带宽Mbps", _mbps),
-        Column("wired_planned", "有线网络", _flag), Column("wireless_planned", "无线网络", _flag),
-        Column("wifi_ssid", "无线网络名称", _text))),
+        Column("stage", "学段", _choice(STAGES)), Column("pupils", "学生数", _count, required=False),
+        Column("small_scale", "小规模学校", _flag, required=False),
+        Column("uplink_mbps", "出口带宽Mbps", _mbps, required=False),
+        Column("wired_planned", "有线网络", _flag, required=False),
+        Column("wireless_planned", "无线网络", _flag, required=False),
+        Column("wifi_ssid", "无线网络名称", _ssids, required=False))),
     Sheet("rooms", "教室", (
         CODE, Column("school_code", "学校", _required_text, refers_to="schools"),
         Column("name", "名称", _required_text), Column("kind", "类型", _choice(ROOM_KINDS)),
-        Column("seats", "座位数", _count), Column("wired_planned", "有线网络", _flag),
-        Column("wireless_planned", "无线网络", _flag))),
+        Column("seats", "座位数", _count, required=False), Column("wired_planned", "有线网络", _flag, required=False),
+        Column("wireless_planned", "无线网络", _flag, required=False))),
     Sheet("classes", "班级", (
         CODE, Column("school_code", "学校", _required_text, refers_to="schools"),
         Column("grade", "年级", _grade), Column("name", "名称", _required_text),
-        Column("room_code", "教室", _optional_code, refers_to="rooms", optional_ref=True))),
+        Column("room_code", "教室", _optional_code, refers_to="rooms", optional_ref=True, required=False))),
     Sheet("terminals", "终端", (
         CODE, Column("school_code", "学校", _required_text, refers_to="schools"),
-        Column("room_code", "教室", _optional_code, refers_to="rooms", optional_ref=True),
-        Column("kind", "类型", _choice(TERMINAL_KINDS)), Column("asset_tag", "资产编号", _text))),
+        Column("room_code", "教室", _optional_code, refers_to="rooms", optional_ref=True, required=False),
+        Column("kind", "类型", _choice(TERMINAL_KINDS)), Column("asset_tag", "资产编号", _text, required=False))),
 )}
 
 
@@ -207,15 +224,17 @@ def _decode(path: Path) -> str:
 
 
 def validate(raw_sheets: list[RawSheet], existing: dict[str, dict[str, str]],
-             progress: bool = False) -> dict[str, list[dict[str, Any]]]:
+             progress: bool = False, warnings: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Check every row; return records per sheet or raise InventoryError listing every problem.
 
     ``existing`` maps a sheet to {code: owning school code} already in the database,
-    so a file may name townships, schools or rooms imported earlier.
+    so a file may name townships, schools or rooms imported earlier. What is allowed but
+    probably wrong is appended to ``warnings`` (same `sheet/row N: ...` form).
     """
     problems: list[str] = []
     records: dict[str, list[dict[str, Any]]] = {key: [] for key in SHEETS}
     first_row: dict[str, dict[str, int]] = {key: {} for key in SHEETS}
+    refused: set[str] = set()  # sheets refused whole: rows naming their codes are not checked against them
     total = sum(len(r.rows) for r in raw_sheets)
     bar = tqdm(total=total, desc="checking", unit="row", disable=None if progress else True)
     for raw in raw_sheets:
@@ -224,15 +243,19 @@ def validate(raw_sheets: list[RawSheet], existing: dict[str, dict[str, str]],
         for h, col in zip(raw.header, columns):
             if col is None and _text(h):
                 problems.append(f"{name}/row 1: unknown column {_text(h)!r}")
-        missing = [c.key for c in raw.sheet.columns if c not in columns]
+        missing = [c.key for c in raw.sheet.columns if c.required and c not in columns]
         if missing:
             problems.append(f"{name}/row 1: missing column(s) {', '.join(missing)}")
+            refused.add(name)
             continue
+        # An optional column left out is left out of the records too: a new record takes the
+        # database's default, an existing one keeps what it has.
+        present = [c for c in raw.sheet.columns if c in columns]
         for number, cells in raw.rows:
             bar.update()
             given = dict(zip(columns, cells))
             record: dict[str, Any] = {"_row": number}
-            for col in raw.sheet.columns:  # a short row simply lacks its last cells
+            for col in present:  # a short row simply lacks its last cells
                 try:
                     record[col.key] = col.parse(given.get(col))
                 except RowError as exc:
@@ -244,8 +267,12 @@ def validate(raw_sheets: list[RawSheet], existing: dict[str, dict[str, str]],
             elif code:
                 first_row[name][code] = number
             records[name].append(record)
+            if warnings is not None and name == "schools" and record.get("wireless_planned") \
+                    and not record.get("wifi_ssid") and ("wifi_ssid" in record or code not in existing.get(name, {})):
+                warnings.append(f"{name}/row {number}: warning: Wi-Fi is planned (无线网络) but no SSID is given "
+                                "(无线网络名称), so no agent can observe it")
     bar.close()
-    problems.extend(_check_references(records, existing))
+    problems.extend(_check_references(records, existing, refused))
     if problems:
         raise InventoryError(problems)
     for rows in records.values():
@@ -254,9 +281,13 @@ def validate(raw_sheets: list[RawSheet], existing: dict[str, dict[str, str]],
     return records
 
 
-def _check_references(records: dict[str, list[dict[str, Any]]],
-                      existing: dict[str, dict[str, str]]) -> list[str]:
-    """Every code a row names must exist, and a room must be in the row's own school."""
+def _check_references(records: dict[str, list[dict[str, Any]]], existing: dict[str, dict[str, str]],
+                      refused: set[str]) -> list[str]:
+    """Every code a row names must exist, and a room must be in the row's own school.
+
+    Codes of a ``refused`` sheet are not checked: its one problem is already reported, and
+    every row naming one of its records would only repeat it as "unknown".
+    """
     known = {name: dict(existing.get(name, {})) for name in SHEETS}
     for name, rows in records.items():
         for r in rows:
@@ -265,7 +296,7 @@ def _check_references(records: dict[str, list[dict[str, Any]]],
     problems = []
     for name, rows in records.items():
         for col in SHEETS[name].columns:
-            if col.refers_to is None:
+            if col.refers_to is None or col.refers_to in refused:
                 continue
             for r in rows:
                 target = r.get(col.key)

@@ -91,16 +91,20 @@ def test_gap_list_filters(hub):
     assert codes(small_scale="yes") == [("B", None), ("B", "B-C1"), ("B", "B-C2"), ("B", "B-C3")]
     assert codes(area="nagu", stage="junior") == [("C", None)]
     assert codes(township="T3") == [("D", None), ("D", "D-C1")]
-    assert codes(measure="school_wireless", status="unobserved") == [("D", None), ("C", None)]
+    assert codes(measure="school_wireless", status="unobserved") == [("D", None), ("E", None), ("F", None), ("C", None)]
     page = get_json(hub, "/api/v1/coverage/gaps", limit=3, offset=3)
-    assert page["total"] == 10 and [g["class_code"] for g in page["gaps"]] == [None, "D-C1", None]
-    assert page["counts"]["class_terminal"] == {"missing": 2, "unobserved": 3}
+    assert page["total"] == 15 and [g["class_code"] for g in page["gaps"]] == [None, "D-C1", None]
+    assert page["counts"]["class_terminal"] == {"missing": 2, "unobserved": 6}
 
 
 def test_disagreements_by_kind(hub):
     found = get_json(hub, "/api/v1/coverage/disagreements")
     assert [(d["kind"], d["school_code"], d["room_code"]) for d in found["disagreements"]] == [
-        ("terminal_unseen", "A", "A-R2"), ("agent_unlisted", "A", "A-R3"), ("wifi_unseen", "D", None)]
+        ("terminal_unseen", "A", "A-R2"), ("agent_unlisted", "A", "A-R3"), ("terminal_retired", "A", "A-R4"),
+        ("wifi_unseen", "D", None), ("terminal_unseen", "E", "E-R1"), ("terminal_unseen", "E", "E-R2"),
+        ("terminal_unseen", "E", "E-R3"), ("terminal_unseen", "E", "E-R4")]
+    retired = get_json(hub, "/api/v1/coverage/disagreements", kind="terminal_retired")["disagreements"]
+    assert [(d["room_code"], d["terminal"]) for d in retired] == [("A-R4", "A-T4")]  # ag-4 retired, A-T4 listed
     only = get_json(hub, "/api/v1/coverage/disagreements", kind="wifi_unseen")["disagreements"]
     assert [(d["school_code"], d["wifi_ssid"]) for d in only] == [("D", "D-WIFI")]
 
@@ -140,7 +144,9 @@ def test_gap_export_as_xlsx_and_as_csv_that_excel_reads_in_chinese(hub):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Area", "Township", "School code"]
     assert [(r[6], r[9]) for r in rows[1:]] == [("A-C3", "not observed"), ("A-C5", "not observed"),
-                                                ("B-C1", "not observed"), ("B-C2", "missing"), ("B-C3", "missing")]
+                                                ("E-C1", "not observed"), ("E-C2", "not observed"),
+                                                ("E-C3", "not observed"), ("B-C1", "not observed"),
+                                                ("B-C2", "missing"), ("B-C3", "missing")]
     assert rows[1][1] == "古城街道"  # place names stay as the inventory writes them
 
 
@@ -155,6 +161,12 @@ def test_pages_speak_chinese_by_default_and_english_on_request(hub):
     assert "娜姑村小" in gaps and "古城小学" not in gaps
     assert hub.get("/coverage/classes/A-C4").text.count("ag-2") == 1
     assert "台账与探针一致" not in hub.get("/coverage/disagreements").text
+
+
+def test_a_school_page_says_why_its_wifi_cannot_be_observed(hub):
+    english = hub.get("/coverage/schools/F", params={"lang": "en"}).text
+    assert "The inventory names no Wi-Fi network (SSID) for this school" in english
+    assert "The inventory names no Wi-Fi network" not in hub.get("/coverage/schools/E", params={"lang": "en"}).text
 
 
 def test_a_bad_filter_on_a_page_is_a_400_page_that_says_why(hub):

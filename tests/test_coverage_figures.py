@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eduops.coverage import figures, gaps, report
-from eduops.coverage.figures import Room, School, SchoolClass, Sighting
+from eduops.coverage.figures import Room, RoomSeen, School, SchoolClass
 from tests.support import coverage_county
 from tests.support.coverage_county import EXPECTED, EXPECTED_GAPS
 
@@ -27,10 +27,10 @@ def test_the_hand_built_county_has_the_figures_worked_out_by_hand(hand_county, h
 
 def test_ratios_are_against_the_goal_of_every_class_and_every_school(hand_county, hub_config):
     county_figures = load(hand_county, hub_config).node("county", "")["figures"]
-    assert county_figures["class_terminal"] == {"inventory": 6, "inventory_ratio": 0.6667,
-                                                "observed": 4, "observed_ratio": 0.4444}
-    assert county_figures["school_wireless"] == {"inventory": 3, "inventory_ratio": 0.75,
-                                                 "observed": 1, "observed_ratio": 0.25}
+    assert county_figures["class_terminal"] == {"inventory": 9, "inventory_ratio": 0.75,
+                                                "observed": 4, "observed_ratio": 0.3333}
+    assert county_figures["school_wireless"] == {"inventory": 5, "inventory_ratio": 0.8333,
+                                                 "observed": 1, "observed_ratio": 0.1667}
     school_c = load(hand_county, hub_config).node("school", "C")["figures"]
     assert school_c["class_terminal"]["inventory_ratio"] is None  # a school with no classes
 
@@ -46,7 +46,9 @@ def test_the_disagreements_between_inventory_and_agents(hand_county, hub_config)
              for d in report.disagreements(hand_county, load(hand_county, hub_config))]
     assert found == [("terminal_unseen", "A", "A-R2", {"terminals": 1}),
                      ("agent_unlisted", "A", "A-R3", {"agents": 1}),
-                     ("wifi_unseen", "D", None, {"wifi_ssid": "D-WIFI"})]
+                     ("terminal_retired", "A", "A-R4", {"terminal": "A-T4"}),  # ag-4 retired, A-T4 still listed
+                     ("wifi_unseen", "D", None, {"wifi_ssid": "D-WIFI"})] + [
+        ("terminal_unseen", "E", room, {"terminals": 1}) for room in ("E-R1", "E-R2", "E-R3", "E-R4")]
 
 
 def test_a_scope_counts_only_its_own_schools(hand_county, hub_config):
@@ -71,30 +73,28 @@ def test_gap_status(inventory, observed, status):
     assert figures.gap_status(inventory, observed) == status
 
 
-def test_the_window_starts_on_the_county_local_day_seven_days_back():
+def test_the_window_is_the_last_seven_county_local_days_today_included():
     late_evening = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)  # 23:30 in Huize
     window = figures.observation_window(late_evening, 7, "Asia/Shanghai")
-    assert window == figures.Window(since="2026-03-03T15:30:00.000000Z", first_day="2026-03-03",
-                                    last_day="2026-03-10")
+    assert window == figures.Window(first_day="2026-03-04", last_day="2026-03-10",
+                                    until="2026-03-10T15:30:00.000000Z")
     after_midnight = datetime(2026, 3, 10, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 11th
-    assert figures.observation_window(after_midnight, 7, "Asia/Shanghai").first_day == "2026-03-04"
+    assert figures.observation_window(after_midnight, 7, "Asia/Shanghai").first_day == "2026-03-05"
+    assert figures.observation_window(after_midnight, 1, "Asia/Shanghai").first_day == "2026-03-11"
 
 
-WINDOW = figures.Window(since="2026-03-03T00:00:00.000000Z", first_day="2026-03-03", last_day="2026-03-10")
-sightings = st.builds(Sighting, agent_id=st.text(max_size=3), school_code=st.sampled_from("XY"),
-                      room_code=st.sampled_from(["X1", "X2", "Y1"]), retired=st.booleans(),
-                      last_report_at=st.sampled_from([None, "2026-03-02T23:59:59.000000Z",
-                                                      "2026-03-03T00:00:00.000000Z", "2026-03-09T08:00:00.000000Z"]),
-                      wired_up=st.booleans(), wifi_usable=st.booleans())
+seen_rooms = st.builds(RoomSeen, room_code=st.sampled_from(["X1", "X2", "Y1"]), school_code=st.just("?"),
+                      working=st.booleans(), wired=st.booleans(), wireless=st.booleans(),
+                      ever_reported=st.booleans(), ever_school_wifi=st.booleans()).map(
+    lambda r: r._replace(school_code=r.room_code[0]))
 
 
-@given(st.lists(sightings, max_size=8))
-def test_a_room_is_observed_exactly_when_an_agent_in_service_showed_it(found):
-    seen = figures.observe(found, WINDOW)
-    live = [s for s in found if not s.retired]
-    assert seen.working_rooms == {s.room_code for s in live if (s.last_report_at or "") >= WINDOW.since}
-    assert seen.wired_rooms == {s.room_code for s in live if s.wired_up}
-    assert seen.wireless_schools == {s.school_code for s in live if s.wifi_usable}
+@given(st.lists(seen_rooms, max_size=8))
+def test_a_room_or_school_is_observed_exactly_when_agents_showed_it_there(found):
+    seen = figures.observe(found)
+    assert seen.working_rooms == {r.room_code for r in found if r.working}
+    assert seen.wired_rooms == {r.room_code for r in found if r.wired}
+    assert seen.wireless_schools == {r.school_code for r in found if r.wireless}
 
 
 flags = st.booleans()
@@ -107,10 +107,10 @@ schools = {"X": School("X", "x", "TX", "main_urban", "primary", False, 100, True
                                                     wired_planned=flags, wireless_planned=flags)
                                     for code in ("X1", "X2", "Y1")}),
        rooms_of_classes=st.lists(st.sampled_from(["X1", "X2", "Y1", None]), max_size=10),
-       found=st.lists(sightings, max_size=6))
+       found=st.lists(seen_rooms, max_size=6))
 def test_levels_add_up_and_a_class_is_a_gap_exactly_when_a_measure_is_not_observed(rooms, rooms_of_classes, found):
     classes = [SchoolClass(f"K{n}", (room or "X")[0], 1, "k", room) for n, room in enumerate(rooms_of_classes)]
-    observed = figures.observe(found, WINDOW)
+    observed = figures.observe(found)
     totals = figures.tally(schools, rooms, classes, observed)
     for key in figures.COUNTS:
         assert totals[("county", "")][key] == sum(v[key] for (lv, _), v in totals.items() if lv == "area")

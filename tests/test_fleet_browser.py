@@ -16,6 +16,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.accounts_helpers import create_user
 from tests.support.fleet_kit import build_county
@@ -81,7 +82,7 @@ def test_a_bundle_installs_offline_and_enrolls_with_the_command_copied_from_the_
     room = page.locator('tr[data-room="S1-R2"]')
     button = room.locator('button[data-copy^="linux"]')
     button.click()
-    assert button.inner_text() == "已复制"
+    expect(button).to_have_text("已复制")  # the clipboard answers asynchronously: wait for it
     copied = page.evaluate("navigator.clipboard.readText()")
     shot(page, "1-new-token")
     words = shlex.split(copied)

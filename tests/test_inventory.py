@@ -1,9 +1,13 @@
+import subprocess
+import sys
+
 import openpyxl
 import pytest
 
 from eduops import county, inventory
 from eduops.inventory import InventoryError
-from tests.support.inventory_files import CLASSES, GOOD, SCHOOLS, make_xlsx, run_import, with_row
+from tests.support.inventory_files import (CLASSES, GOOD, ROOMS, SCHOOLS, TERMINALS, TOWNSHIPS, make_xlsx,
+                                           run_import, with_row)
 
 def snapshot(database) -> dict:
     return {t: county.inventory_rows(database, t) for t in county.TABLES}
@@ -132,3 +136,44 @@ def test_export_writes_the_template_back_and_reimports_unchanged(fresh_db, tmp_p
     counts = run_import(fresh_db, out)
     assert all(c.added == 0 and c.changed == 0 for c in counts.values())
     assert snapshot(fresh_db) == before
+
+
+def test_optional_columns_may_be_left_out_and_take_their_defaults(fresh_db, tmp_path):
+    required = {"乡镇": TOWNSHIPS, "学校": [r[:4] for r in SCHOOLS], "rooms": [r[:4] for r in ROOMS],
+                "班级": [r[:4] for r in CLASSES], "terminals": [r[:2] + r[3:4] for r in TERMINALS]}
+    counts = run_import(fresh_db, make_xlsx(tmp_path / "required.xlsx", required))
+    assert {t: c.added for t, c in counts.items()} == \
+        {"townships": 2, "schools": 2, "rooms": 3, "classes": 2, "terminals": 2}
+    s1 = fresh_db["schools"].get("S1")
+    assert (s1["pupils"], s1["small_scale"], s1["uplink_mbps"], s1["wireless_planned"], s1["wifi_ssid"]) == \
+        (0, 0, 0, 0, "")
+    assert fresh_db["rooms"].get("S1-R1")["seats"] == 0 and fresh_db["classes"].get("S1-C1")["room_code"] is None
+    # A sheet that leaves a column out does not wipe what an earlier import gave it.
+    run_import(fresh_db, make_xlsx(tmp_path / "full.xlsx", GOOD))
+    run_import(fresh_db, make_xlsx(tmp_path / "names.xlsx", {"学校": [r[:4] for r in SCHOOLS]}))
+    assert fresh_db["schools"].get("S1")["pupils"] == 900
+
+
+def test_a_refused_sheet_is_one_problem_not_a_flood_of_unknown_schools(fresh_db, tmp_path):
+    no_stage = [[cell for n, cell in enumerate(r) if n != 3] for r in SCHOOLS]
+    with pytest.raises(InventoryError) as refused:
+        run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", {**GOOD, "学校": no_stage}))
+    assert refused.value.problems == ["schools/row 1: missing column(s) stage"]
+
+
+def test_a_school_may_list_several_ssids(fresh_db, tmp_path):
+    schools = [SCHOOLS[0], SCHOOLS[1][:9] + [" HZJY-S1 ；HZJY-S1-Office\nHZJY-S1 "], SCHOOLS[2]]
+    run_import(fresh_db, make_xlsx(tmp_path / "inv.xlsx", {**GOOD, "学校": schools}))
+    assert fresh_db["schools"].get("S1")["wifi_ssid"] == "HZJY-S1;HZJY-S1-Office"
+    assert county.school_ssids(fresh_db["schools"].get("S1")["wifi_ssid"]) == ("HZJY-S1", "HZJY-S1-Office")
+
+
+def test_wifi_planned_without_an_ssid_is_a_warning_not_a_refusal(db_path, tmp_path):
+    schools = [SCHOOLS[0], SCHOOLS[1], SCHOOLS[2][:8] + ["是", ""]]
+    path = make_xlsx(tmp_path / "inv.xlsx", {**GOOD, "学校": schools})
+    done = subprocess.run([sys.executable, "-m", "eduops", "import", "--db", str(db_path), str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert ("schools/row 3: warning: Wi-Fi is planned (无线网络) but no SSID is given (无线网络名称), "
+            "so no agent can observe it") in done.stderr
+    assert "schools: 2 added" in done.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from eduops.clock import local_day, to_iso
@@ -25,19 +25,21 @@ _COUNT_KEYS = {m: (f"{m}_inventory", f"{m}_observed") for m in MEASURES}  # tall
 
 @dataclass(frozen=True)
 class Window:
-    """The observation window: a terminal that reported at or after ``since`` is working;
-    agent days from ``first_day`` to ``last_day`` (county-local) count for network observations."""
-    since: str
+    """The observation window, one rule for every measure: the last N county-local days, today
+    included (``first_day`` to ``last_day``), and within them only what was reported by ``until``
+    (the moment figures are taken for, so a backdated snapshot counts nothing reported after it)."""
     first_day: str
     last_day: str
+    until: str
 
 
 def observation_window(now: datetime, days: int, tz: str) -> Window:
-    start = now.astimezone(timezone.utc) - timedelta(days=days)
-    return Window(since=to_iso(start), first_day=local_day(start, tz), last_day=local_day(now, tz))
+    today = date.fromisoformat(local_day(now, tz))
+    return Window(first_day=(today - timedelta(days=days - 1)).isoformat(), last_day=today.isoformat(),
+                  until=to_iso(now))
 
 
-# Schools, rooms, classes and sightings are named tuples: a county has thousands of each,
+# Schools, rooms, classes and room sightings are named tuples: a county has thousands of each,
 # built straight from database rows on every page and scrape.
 class School(NamedTuple):
     code: str
@@ -69,16 +71,18 @@ class SchoolClass(NamedTuple):
     room_code: str | None
 
 
-class Sighting(NamedTuple):
-    """One agent as coverage sees it. ``wired_up`` and ``wifi_usable`` cover the window's
-    days only: a wired link was up, its school's SSID was seen at or above the threshold."""
-    agent_id: str
-    school_code: str
+class RoomSeen(NamedTuple):
+    """What agents showed in one room, from the reports made there (wherever the agent is now).
+    The first three cover agents in service at the window's ``until`` and the window's days: one
+    reported, one had a wired link up, one saw its school's own SSID at or above the threshold.
+    The last two cover any agent on any day (for the disagreements)."""
     room_code: str
-    retired: bool
-    last_report_at: str | None
-    wired_up: bool
-    wifi_usable: bool
+    school_code: str
+    working: bool
+    wired: bool
+    wireless: bool
+    ever_reported: bool
+    ever_school_wifi: bool
 
 
 @dataclass(frozen=True)
@@ -90,22 +94,14 @@ class Observed:
     wireless_schools: frozenset[str]
 
 
-def observe(sightings: Iterable[Sighting], window: Window) -> Observed:
-    """What the agents show per room and per school; a retired agent shows nothing."""
-    working, wired, wireless, wired_s, wireless_s = set(), set(), set(), set(), set()
-    for s in sightings:
-        if s.retired:
-            continue
-        if s.last_report_at is not None and s.last_report_at >= window.since:
-            working.add(s.room_code)
-        if s.wired_up:
-            wired.add(s.room_code)
-            wired_s.add(s.school_code)
-        if s.wifi_usable:
-            wireless.add(s.room_code)
-            wireless_s.add(s.school_code)
-    return Observed(frozenset(working), frozenset(wired), frozenset(wireless),
-                    frozenset(wired_s), frozenset(wireless_s))
+def observe(seen: Iterable[RoomSeen]) -> Observed:
+    """What the agents show per room, and per school (any of its rooms)."""
+    seen = list(seen)
+    wired = [r for r in seen if r.wired]
+    wireless = [r for r in seen if r.wireless]
+    return Observed(frozenset(r.room_code for r in seen if r.working), frozenset(r.room_code for r in wired),
+                    frozenset(r.room_code for r in wireless), frozenset(r.school_code for r in wired),
+                    frozenset(r.school_code for r in wireless))
 
 
 Marks = dict[str, tuple[bool, bool]]  # measure -> (inventory, observed)

@@ -5,11 +5,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from eduops.coverage.figures import (MEASURES, Observed, Room, School, SchoolClass, Sighting,
+from eduops.coverage.figures import (MEASURES, Observed, Room, RoomSeen, School, SchoolClass,
                                      class_marks, gap_status, school_marks)
 
 STATUSES = ("missing", "unobserved")
-DISAGREEMENTS = ("terminal_unseen", "agent_unlisted", "wifi_unseen")
+DISAGREEMENTS = ("terminal_unseen", "agent_unlisted", "terminal_retired", "wifi_unseen")
 
 
 @dataclass(frozen=True)
@@ -78,36 +78,42 @@ class Disagreement:
     kind: str
     school: School
     room: Room | None
-    detail: dict[str, object]  # terminals listed, agents reporting, or the SSID never seen
+    detail: dict[str, object]  # terminals listed, agents reporting, the retired terminal, or the SSID never seen
 
 
-def disagreements(schools: dict[str, School], rooms: dict[str, Room], sightings: Iterable[Sighting],
-                  schools_ssid_seen: set[str]) -> list[Disagreement]:
+def disagreements(schools: dict[str, School], rooms: dict[str, Room], seen: Iterable[RoomSeen],
+                  live_agents: dict[str, int], retired: Iterable[tuple[str, str, str | None]]) -> list[Disagreement]:
     """Where inventory and agents disagree, over all time (not only the window):
 
     - terminal_unseen: the inventory places a terminal in a room no agent has ever reported from;
     - agent_unlisted: an agent in service reports from a room where the inventory lists no terminal;
+    - terminal_retired: the inventory lists a terminal whose agent was retired (the terminal is gone);
     - wifi_unseen: the inventory says a school has Wi-Fi, its agents report, yet none ever saw its SSID.
+
+    ``live_agents`` counts agents in service per room; ``retired`` is (terminal, school, room) of each
+    inventory terminal retired and claimed by no agent in service.
     """
     reported_rooms: set[str] = set()
     reporting_schools: set[str] = set()
-    live_agents: Counter[str] = Counter()
-    for s in sightings:
-        if s.last_report_at is None:
-            continue
-        reported_rooms.add(s.room_code)
-        reporting_schools.add(s.school_code)
-        if not s.retired:
-            live_agents[s.room_code] += 1
+    wifi_schools: set[str] = set()
+    for r in seen:
+        if r.ever_reported:
+            reported_rooms.add(r.room_code)
+            reporting_schools.add(r.school_code)
+        if r.ever_school_wifi:
+            wifi_schools.add(r.school_code)
     found = []
     for room in rooms.values():
         school = schools[room.school_code]
         if room.terminals and room.code not in reported_rooms:
             found.append(Disagreement("terminal_unseen", school, room, detail={"terminals": room.terminals}))
-        if not room.terminals and live_agents[room.code]:
+        if not room.terminals and live_agents.get(room.code):
             found.append(Disagreement("agent_unlisted", school, room, detail={"agents": live_agents[room.code]}))
+    for terminal, school_code, room_code in retired:
+        found.append(Disagreement("terminal_retired", schools[school_code], rooms.get(room_code or ""),
+                                  detail={"terminal": terminal}))
     for school in schools.values():
-        if school.wireless_planned and school.code in reporting_schools and school.code not in schools_ssid_seen:
+        if school.wireless_planned and school.code in reporting_schools and school.code not in wifi_schools:
             found.append(Disagreement("wifi_unseen", school, None, detail={"wifi_ssid": school.wifi_ssid}))
     order = {code: n for n, code in enumerate(schools)}  # schools come in area, township, code order
     return sorted(found, key=lambda d: (order[d.school.code], d.room.code if d.room else "", d.kind))

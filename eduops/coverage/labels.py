@@ -43,6 +43,7 @@ def agent_states() -> dict[str, str]:
 def disagreements() -> dict[str, str]:
     return {"terminal_unseen": _("The inventory lists a terminal, but no agent ever reported from the room"),
             "agent_unlisted": _("An agent reports from a room where the inventory lists no terminal"),
+            "terminal_retired": _("The inventory lists a terminal that was retired"),
             "wifi_unseen": _("The inventory says the school has Wi-Fi, but its agents never saw its SSID")}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from eduops import county
 from eduops.config import Config
 from eduops.coverage import figures, gaps, store
 from eduops.coverage.figures import Observed, Room, School, SchoolClass, Window
@@ -29,11 +30,11 @@ class CoverageReport:
     schools: dict[str, School]
     rooms: dict[str, Room]
     classes: list[SchoolClass]
-    sightings: list[figures.Sighting]
+    seen: list[figures.RoomSeen]
 
     @cached_property
     def observed(self) -> Observed:
-        return figures.observe(self.sightings, self.window)
+        return figures.observe(self.seen)
 
     @cached_property
     def totals(self) -> dict[tuple[str, str], dict[str, int]]:
@@ -98,8 +99,8 @@ class CoverageReport:
         parents = list(figures.node_keys(self.schools[found.school_code]))
         return {"level": "class", "code": code, "name": found.name,
                 "parents": [{"level": lv, "code": c, **self.names(lv, c)} for lv, c in parents],
-                "window": {"since": self.window.since, "first_day": self.window.first_day,
-                           "last_day": self.window.last_day},
+                "window": {"first_day": self.window.first_day, "last_day": self.window.last_day,
+                           "until": self.window.until},
                 "class": self.class_row(found), "school": school_json(self.schools[found.school_code]),
                 "room": None if room is None else {
                     "code": room.code, "name": room.name, "wired_planned": room.wired_planned,
@@ -117,7 +118,8 @@ class CoverageReport:
 def school_json(s: School) -> dict[str, Any]:
     return {"code": s.code, "name": s.name, "township_code": s.township_code, "area_code": s.area_code,
             "stage": s.stage, "small_scale": s.small_scale, "uplink_mbps": s.uplink_mbps,
-            "wired_planned": s.wired_planned, "wireless_planned": s.wireless_planned, "wifi_ssid": s.wifi_ssid}
+            "wired_planned": s.wired_planned, "wireless_planned": s.wireless_planned, "wifi_ssid": s.wifi_ssid,
+            "wifi_ssids": list(county.school_ssids(s.wifi_ssid))}
 
 
 def marks_json(marks: figures.Marks) -> dict[str, dict[str, bool]]:
@@ -130,9 +132,9 @@ def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.
     return CoverageReport(
         window=window, scope=scope, areas=store.areas(db), townships=store.townships(db, scope),
         schools=store.schools(db, scope), rooms=store.rooms(db, scope), classes=store.classes(db, scope),
-        sightings=store.sightings(db, window, config.coverage_wifi_min_dbm, scope))
+        seen=store.rooms_seen(db, window, config.coverage_wifi_min_dbm, scope))
 
 
 def disagreements(db: sqlite_utils.Database, report: CoverageReport) -> list[gaps.Disagreement]:
-    return gaps.disagreements(report.schools, report.rooms, report.sightings,
-                              store.schools_ssid_ever_seen(db, report.scope))
+    return gaps.disagreements(report.schools, report.rooms, report.seen, store.live_agents_by_room(db, report.scope),
+                              store.retired_terminals(db, report.scope))

@@ -112,7 +112,9 @@ class SchoolInfo(Answer):
     uplink_mbps: float
     wired_planned: bool
     wireless_planned: bool
-    wifi_ssid: str = Field(description="Empty when the inventory names none.")
+    wifi_ssid: str = Field(description="As the inventory stores it: the school's SSIDs joined by ';', "
+                                       "empty when it names none.")
+    wifi_ssids: list[str] = Field(description="The school's own networks, any of which counts as its Wi-Fi.")
 
 
 class ClassRow(Answer):
@@ -135,9 +137,10 @@ class SchoolNode(Place):
 
 
 class Window(Answer):
-    since: str = Field(description="UTC: a terminal that reported at or after this is working.")
+    """The last N county-local days, today included, for every measure; only reports made by ``until``."""
     first_day: str = Field(description="The window's first county-local day (YYYY-MM-DD).")
-    last_day: str
+    last_day: str = Field(description="Its last: the county-local day of ``until``.")
+    until: str = Field(description="UTC: the moment the figures are for; later reports do not count.")
 
 
 class RoomInfo(Answer):
@@ -157,8 +160,10 @@ class AgentDay(Answer):
     day: str
     reports: int
     wired_up_reports: int
-    wifi_ssid: str | None
+    wifi_ssid: str | None = Field(description="The day's strongest network, whoever runs it.")
     wifi_best_dbm: int | None
+    school_wifi_reports: int = Field(description="Reports that saw one of the school's own SSIDs.")
+    school_wifi_best_dbm: int | None = Field(description="Their best signal.")
 
 
 class RoomAgent(Answer):
@@ -166,7 +171,7 @@ class RoomAgent(Answer):
     terminal_code: str | None
     state: Literal[STATES]
     last_report_at: str | None
-    days: list[AgentDay] = Field(description="The window's days, newest first.")
+    days: list[AgentDay] = Field(description="The window's days it reported from this room, newest first.")
 
 
 class ClassDetail(Answer):
@@ -236,6 +241,14 @@ class AgentUnlisted(DisagreementPlace):
     agents: int
 
 
+class TerminalRetired(DisagreementPlace):
+    """The inventory lists a terminal whose agent IT staff retired (the terminal is gone)."""
+    kind: Literal["terminal_retired"]
+    room_code: str | None = Field(description="The terminal's room in the inventory; null while in storage.")
+    room_name: str | None
+    terminal: str
+
+
 class WifiUnseen(DisagreementPlace):
     """The inventory says the school has Wi-Fi, its agents report, yet none ever saw its SSID."""
     kind: Literal["wifi_unseen"]
@@ -246,7 +259,7 @@ class WifiUnseen(DisagreementPlace):
 
 class DisagreementList(Answer):
     total: int
-    disagreements: list[Annotated[Union[TerminalUnseen, AgentUnlisted, WifiUnseen], Field(discriminator="kind")]]
+    disagreements: list[Annotated[Union[TerminalUnseen, AgentUnlisted, TerminalRetired, WifiUnseen], Field(discriminator="kind")]]
 
 
 TrendCounts = create_model("TrendCounts", __base__=Answer, **{c: (list[int | None], ...) for c in COUNTS})

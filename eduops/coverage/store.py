@@ -12,7 +12,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from eduops import db as dbmod
-from eduops.coverage.figures import COUNTS, Room, School, SchoolClass, Sighting, Window
+from eduops.coverage.figures import COUNTS, Room, RoomSeen, School, SchoolClass, Window
 
 Scope = frozenset[str] | None
 
@@ -68,32 +68,51 @@ def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
     return row[0] if row else None
 
 
-def sightings(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[Sighting]:
-    """Every agent with what it showed on the window's days (its newest report is judged by the caller)."""
-    where, params = _in_scope("a.school_code", scope)
-    # Each agent probes agent_days through its (agent_id, day) key and stops at the first
-    # matching day: the rows read follow the agents and the window, never the age of the database
-    # (a longer history only spreads the probed pages further apart, which costs some locality).
-    sql = f"""SELECT a.id, a.school_code, a.room_code, a.state = 'retired', a.last_report_at,
-                     EXISTS (SELECT 1 FROM agent_days d WHERE d.agent_id = a.id AND d.day BETWEEN ?2 AND ?3
-                             AND d.wired_up_reports > 0),
-                     s.wifi_ssid != '' AND EXISTS (
-                         SELECT 1 FROM agent_days d WHERE d.agent_id = a.id AND d.day BETWEEN ?2 AND ?3
-                         AND d.wifi_ssid = s.wifi_ssid AND d.wifi_best_dbm >= ?1)
-              FROM agents a JOIN schools s ON s.code = a.school_code WHERE {where}"""
-    return [Sighting._make(row) for row in
-            db.execute(sql, [wifi_min_dbm, window.first_day, window.last_day, *params])]
+def rooms_seen(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[RoomSeen]:
+    """What agents showed in each room of the scope, from the reports made in that room (see RoomSeen)."""
+    where, params = _in_scope("r.school_code", scope)
+    # Per room, each EXISTS walks the room's window days (agent_days is keyed room first, so they lie
+    # together) and stops at the first match. The "ever" questions are asked only of rooms the window
+    # does not already answer (CASE is lazy; the CTE is materialised so nothing is evaluated twice):
+    # "ever reported" lands on a room's oldest days, pages a long history keeps cold. The Wi-Fi
+    # probe names its partial index (by the key alone, a room whose school's SSID was never seen
+    # would be walked through all its history). The cost follows the rooms and the window.
+    # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
+    in_window = """SELECT 1 FROM agent_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
+                   AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = d.agent_id AND a.state = 'retired'
+                                   AND coalesce(a.retired_at, '') <= ?3)"""
+    sql = f"""WITH w AS MATERIALIZED (
+                  SELECT r.code, r.school_code,
+                         EXISTS ({in_window} AND d.first_report_at <= ?3) AS working,
+                         EXISTS ({in_window} AND d.first_wired_at <= ?3) AS wired,
+                         EXISTS ({in_window} AND d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4)
+                             AS wireless
+                  FROM rooms r WHERE {where})
+              SELECT code, school_code, working, wired, wireless,
+                     CASE WHEN working THEN 1 ELSE EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = w.code) END,
+                     CASE WHEN wireless THEN 1 ELSE EXISTS (
+                         SELECT 1 FROM agent_days d INDEXED BY agent_days_room_school_wifi
+                         WHERE d.room_code = w.code AND d.school_wifi_reports > 0) END
+              FROM w"""
+    found = db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])
+    return [RoomSeen(code, school, *map(bool, flags)) for code, school, *flags in found]
 
 
-def schools_ssid_ever_seen(db: sqlite_utils.Database, scope: Scope) -> set[str]:
-    """Schools whose own Wi-Fi some agent of theirs has seen on any day, at any strength."""
-    where, params = _in_scope("s.code", scope)
-    # One probe of agent_days_ssid per agent (the nesting keeps SQLite from walking every day
-    # that carries the SSID, which many schools may share): the cost follows the agents, not the history.
-    sql = f"""SELECT s.code FROM schools s WHERE s.wifi_ssid != '' AND {where} AND EXISTS (
-                SELECT 1 FROM agents a WHERE a.school_code = s.code AND EXISTS (
-                    SELECT 1 FROM agent_days d WHERE d.wifi_ssid = s.wifi_ssid AND d.agent_id = a.id))"""
-    return {r[0] for r in db.execute(sql, params)}
+def live_agents_by_room(db: sqlite_utils.Database, scope: Scope) -> dict[str, int]:
+    """Agents in service that have reported, per room they are in now."""
+    where, params = _in_scope("school_code", scope)
+    return dict(db.execute(f"SELECT room_code, COUNT(*) FROM agents WHERE state != 'retired' "
+                           f"AND last_report_at IS NOT NULL AND {where} GROUP BY room_code", params).fetchall())
+
+
+def retired_terminals(db: sqlite_utils.Database, scope: Scope) -> list[tuple[str, str, str | None]]:
+    """(code, school, room) of inventory terminals whose agent was retired and that no agent in service claims."""
+    where, params = _in_scope("t.school_code", scope)
+    sql = f"""SELECT t.code, t.school_code, t.room_code FROM terminals t
+              WHERE t.code IN (SELECT terminal_code FROM agents WHERE state = 'retired') AND {where}
+              AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.terminal_code = t.code AND a.state != 'retired')
+              ORDER BY t.code"""
+    return [tuple(r) for r in db.execute(sql, params)]
 
 
 def room_terminals(db: sqlite_utils.Database, room_code: str) -> list[dict[str, Any]]:
@@ -103,14 +122,16 @@ def room_terminals(db: sqlite_utils.Database, room_code: str) -> list[dict[str, 
 
 
 def room_agents(db: sqlite_utils.Database, room_code: str, window: Window) -> list[dict[str, Any]]:
-    """Agents enrolled in one room, each with its days within the window, newest first."""
-    found = list(db.query("SELECT id, terminal_code, state, last_report_at FROM agents "
-                          "WHERE room_code = ? ORDER BY id", [room_code]))
+    """Agents in one room now or that reported from it in the window, each with its days there, newest first."""
+    days_there = """FROM agent_days WHERE room_code = :room AND day BETWEEN :first AND :last
+                    AND first_report_at <= :until"""
+    named = {"room": room_code, "first": window.first_day, "last": window.last_day, "until": window.until}
+    found = list(db.query("SELECT id, terminal_code, state, last_report_at FROM agents WHERE room_code = :room "
+                          f"OR id IN (SELECT agent_id {days_there}) ORDER BY id", named))
     for agent in found:
         agent["days"] = list(db.query(
-            "SELECT day, reports, wired_up_reports, wifi_ssid, wifi_best_dbm FROM agent_days "
-            "WHERE agent_id = ? AND day BETWEEN ? AND ? ORDER BY day DESC",
-            [agent["id"], window.first_day, window.last_day]))
+            "SELECT day, reports, wired_up_reports, wifi_ssid, wifi_best_dbm, school_wifi_reports, "
+            f"school_wifi_best_dbm {days_there} AND agent_id = :agent ORDER BY day DESC", {**named, "agent": agent["id"]}))
     return found
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from eduops import county
 from eduops import db as dbmod
 from eduops.clock import local_day, to_iso
 from eduops.delivery import recordings
@@ -95,8 +96,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
     """Record one batch inside the writer's transaction (see the module docstring)."""
     conn = db.conn
     at = to_iso(sub.now)
-    row = conn.execute("SELECT state FROM agents WHERE id = ? AND key_hash = ?",
-                       [sub.identity.id, sub.identity.key_hash]).fetchone()
+    row = conn.execute("SELECT a.state, a.room_code, s.wifi_ssid FROM agents a JOIN schools s ON s.code = a.school_code "
+                       "WHERE a.id = ? AND a.key_hash = ?", [sub.identity.id, sub.identity.key_hash]).fetchone()
     if row is None:  # revoked since the key was looked up: the cache never outvotes the database
         sub.key_revoked = True
         return
@@ -105,6 +106,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
                      "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
     if sub.move_to_room:
         agents.move_agent(db, sub.identity.id, sub.move_to_room)
+    room = sub.move_to_room or row[1]  # the batch's reports were made where the agent is now
+    school_ssids = county.school_ssids(row[2])
     for r in sub.rows:
         inserted = conn.execute(
             "INSERT INTO reports (uuid, agent_id, seq, agent_time, report_at, received_at, body) "
@@ -112,7 +115,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
             [r.uuid, sub.identity.id, r.seq, r.agent_time, r.report_at, at, r.body]).rowcount
         sub.statuses.append("accepted" if inserted else "duplicate")
         if inserted:
-            conn.execute(ROLLUP, [sub.identity.id, r.day, r.wired_up, r.wifi_ssid, r.wifi_dbm])
+            conn.execute(ROLLUP, [sub.identity.id, r.day, room, r.report_at, r.wired_up, r.wifi_ssid, r.wifi_dbm,
+                                  int(r.wifi_ssid in school_ssids)])
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
@@ -124,20 +128,30 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
     sub.commands = commands.deliver_pending(db, sub.identity.id, at)
 
 
-# The day's rollup, kept in step with every accepted report: the strongest Wi-Fi signal
-# seen that day wins (a reading with a signal beats one without).
+# The rollup per agent, day and room, kept in step with every accepted report (coverage reads it):
+# how many reports and when the first came, the wired link, the day's strongest network (for the
+# fleet pages), and apart from it the school's own networks (a stronger phone hotspot hides nothing).
+# ?1 agent, ?2 day, ?3 room, ?4 report time, ?5 wired up, ?6 SSID, ?7 dBm, ?8 one of the school's SSIDs.
 ROLLUP = """
-INSERT INTO agent_days (agent_id, day, reports, wired_up_reports, wifi_ssid, wifi_best_dbm)
-VALUES (?1, ?2, 1, ?3, ?4, ?5)
-ON CONFLICT(agent_id, day) DO UPDATE SET
+INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, first_wired_at,
+                        wifi_ssid, wifi_best_dbm, school_wifi_reports, school_wifi_best_dbm, first_school_wifi_at)
+VALUES (?1, ?2, ?3, 1, ?4, ?5, CASE WHEN ?5 THEN ?4 END, ?6, ?7, ?8, CASE WHEN ?8 THEN ?7 END, CASE WHEN ?8 THEN ?4 END)
+ON CONFLICT(room_code, day, agent_id) DO UPDATE SET
     reports = reports + 1,
+    first_report_at = min(first_report_at, excluded.first_report_at),
     wired_up_reports = wired_up_reports + excluded.wired_up_reports,
+    first_wired_at = coalesce(min(first_wired_at, excluded.first_wired_at), first_wired_at, excluded.first_wired_at),
     wifi_ssid = CASE WHEN excluded.wifi_ssid IS NOT NULL AND (wifi_ssid IS NULL OR
                      (excluded.wifi_best_dbm IS NOT NULL AND (wifi_best_dbm IS NULL OR excluded.wifi_best_dbm > wifi_best_dbm)))
                 THEN excluded.wifi_ssid ELSE wifi_ssid END,
     wifi_best_dbm = CASE WHEN excluded.wifi_ssid IS NOT NULL AND (wifi_ssid IS NULL OR
                      (excluded.wifi_best_dbm IS NOT NULL AND (wifi_best_dbm IS NULL OR excluded.wifi_best_dbm > wifi_best_dbm)))
-                THEN excluded.wifi_best_dbm ELSE wifi_best_dbm END
+                THEN excluded.wifi_best_dbm ELSE wifi_best_dbm END,
+    school_wifi_reports = school_wifi_reports + excluded.school_wifi_reports,
+    school_wifi_best_dbm = max(coalesce(school_wifi_best_dbm, excluded.school_wifi_best_dbm),
+                               coalesce(excluded.school_wifi_best_dbm, school_wifi_best_dbm)),
+    first_school_wifi_at = coalesce(min(first_school_wifi_at, excluded.first_school_wifi_at),
+                                    first_school_wifi_at, excluded.first_school_wifi_at)
 """
 
 

@@ -96,13 +96,14 @@ def list_agents(db: sqlite_utils.Database, school_code: str | None = None, state
 
 
 def latest_days(db: sqlite_utils.Database, agent_ids: Collection[str]) -> dict[str, dict[str, Any]]:
-    """Each agent's newest day in ``agent_days``: reports, wired-up reports, the Wi-Fi it saw."""
+    """Each agent's newest day in ``agent_days``: reports, wired-up reports, the Wi-Fi it saw
+    (of a day it spent in two rooms, the room it reported from last)."""
     if not agent_ids:
         return {}
     rows = db.query(
         "SELECT d.agent_id, d.day, d.reports, d.wired_up_reports, d.wifi_ssid, d.wifi_best_dbm FROM agent_days d "
         f"WHERE d.agent_id IN ({', '.join('?' * len(agent_ids))}) AND d.day = (SELECT MAX(day) FROM agent_days "
-        "WHERE agent_id = d.agent_id)", list(agent_ids))
+        "WHERE agent_id = d.agent_id) ORDER BY d.first_report_at", list(agent_ids))
     return {row["agent_id"]: row for row in rows}
 
 
