@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from agents import __version__, config, enrollment, loop
+from agents import __version__, config, enrollment, loop, recorder
 from agents.client import HubClient, Outcome
 from agents.clock import from_iso, utc_now
 from agents.i18n import _
@@ -166,10 +166,20 @@ def run(args: argparse.Namespace, settings: config.Settings) -> int:
         if enrolled.revoked:
             who += _(" (key REVOKED: enroll again)")
     log.info(_("eduops-agent %s starting: %s; %d report(s) kept"), __version__, who, spool.status().pending)
-    with requests.Session() as session:
+    with requests.Session() as session, requests.Session() as recorder_session:
         client = HubClient(session, settings.http_timeout_s, settings.ca_bundle)
-        agent = loop.Agent(settings, state, spool, client, SystemProbes.from_settings(settings), stop=stop)
+        probes, on_command, duty = SystemProbes.from_settings(settings), loop.unsupported_command, None
+        if settings.recorder_start:  # a broadcast room's recorder: its own duty, on its own thread
+            rec = recorder.Recorder(recorder.RecorderSettings.from_settings(settings), state,
+                                    HubClient(recorder_session, settings.http_timeout_s, settings.ca_bundle),
+                                    stop=stop)
+            probes, on_command = recorder.WithRecordings(probes, rec), rec.handler(on_command)
+            duty = threading.Thread(target=recorder.run, args=(rec,), name="recorder")
+            duty.start()
+        agent = loop.Agent(settings, state, spool, client, probes, on_command=on_command, stop=stop)
         loop.run(agent)
+        if duty:
+            duty.join()
     spool.close()
     log.info(_("eduops-agent stopped"))
     return 0

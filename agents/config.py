@@ -14,6 +14,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from agents import tomlfile
 
+from agents.recorder import check_command
+
 
 class ConfigError(ValueError):
     """A setting is unknown, of the wrong type or out of bounds; the message names the key."""
@@ -89,6 +91,24 @@ class Settings:
         "", "File to log to as well as standard error, rotated at 1 MB (needed on Windows, "
         "where a scheduled task has no console); empty logs to standard error only.",
         r"C:\ProgramData\EduOps\agent\agent.log")
+    # Recording, for the agent of a broadcast room's recorder machine (agents/recorder.py).
+    recorder_start: str = _setting(
+        "", "Command that starts recording a session, with placeholders {session_id}, {title}, {start}, "
+        "{end} and {remaining_s}; empty: this agent records nothing and fetches no schedule.",
+        "ffmpeg -nostdin -i rtsp://10.1.2.9/main -t {remaining_s} -c copy /srv/rec/{session_id}.mp4")
+    recorder_stop: str = _setting(
+        "", "Command run at a session's end, with the same placeholders; empty: a recorder still running "
+        "is ended (SIGTERM).", "seewo-rec stop --session {session_id}")
+    recorder_mode: str = _setting(
+        "runs_until_end", "runs_until_end: the start command is the recording and must run until the "
+        "session's end; returns: it starts the room's recorder and exits, non-zero meaning it failed.",
+        "runs_until_end", choices=("runs_until_end", "returns"))
+    recorder_command_timeout_s: float = _setting(
+        30.0, "Seconds a command that returns (start in returns mode, stop) may take before it counts "
+        "as failed, and a recorder is given to end after SIGTERM before it is killed.", "30", 1, 600)
+    schedule_refresh_s: float = _setting(
+        300.0, "Seconds between fetches of the room's recording schedule (an unchanged one costs a 304).",
+        "300", 30, 86400)
 
 
 # Real types, not `from __future__ import annotations`: _kind reads them (typing's Tuple for Python 3.8).
@@ -163,4 +183,9 @@ def load(path: Optional[Path] = None, overrides: Optional[Mapping[str, Any]] = N
     if settings.backoff_cap_s < settings.backoff_base_s:
         raise ConfigError(f"backoff_cap_s: {settings.backoff_cap_s} is below backoff_base_s "
                           f"{settings.backoff_base_s}")
+    for name in ("recorder_start", "recorder_stop"):
+        try:
+            check_command(name, getattr(settings, name))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return settings

@@ -98,6 +98,15 @@ class State:
         self.save_enrollment(revoked)
         return revoked
 
+    def read_file(self, name: str) -> str | None:
+        """Another duty's file in the state directory (the schedule, the recordings), or None."""
+        return self._read(self.dir / name)
+
+    def write_file(self, name: str, text: str) -> None:
+        """Replace another duty's file in the state directory atomically, owner-only."""
+        self.create()
+        self._write_private(self.dir / name, text)
+
     def _read(self, path: Path) -> str | None:
         try:
             return path.read_text(encoding="utf-8")

@@ -34,7 +34,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = ("/login", "/healthz", "/static", "/lang", "/api/openapi.json", "/metrics",
                 "/feeds")  # calendar apps cannot sign in: the feed token in the URL is the key
-AGENT_API_PATHS = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands")
+AGENT_API_PATHS = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands", "/api/v1/schedule")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _ROLES_MARK = "eduops_required_roles"

@@ -124,12 +124,34 @@ class Config:
     approval_deadline_h: int = _setting(
         24, "Hours before its start when a session still waiting for approval expires and frees its slots.",
         0, 24 * 30)
+    # Sky classroom delivery (docs/delivery.md).
+    readiness_leads_minutes: str = _setting(
+        "30,10", "Minutes before a session's start at which its rooms' readiness is checked (and people "
+        "told about rooms not ready), comma-separated.", check=lambda text: parse_leads(text))
+    schedule_days: int = _setting(
+        7, "Days ahead a broadcast room's agent is given its recording schedule (GET /api/v1/schedule).", 1, 60)
+    notify_retry_base_s: int = _setting(
+        60, "Seconds before a failed robot message is tried again; the wait doubles with each failure "
+        "(at most 6 hours).", 5, 3600)
+    notify_max_attempts: int = _setting(
+        8, "Attempts at sending a robot message before it is given up (and counted as such).", 1, 100)
 
     def replace(self, **changes: Any) -> "Config":
         return load(overrides=dataclasses.asdict(self) | changes)
 
 
 SETTINGS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def parse_leads(text: str) -> list[int]:
+    """`30,10` as [30, 10]: whole minutes from 1 to 1440."""
+    try:
+        leads = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of whole minutes such as 30,10") from None
+    if not leads or not all(1 <= lead <= 1440 for lead in leads):
+        raise ValueError(f"{text!r}: give one or more whole minutes from 1 to 1440, such as 30,10")
+    return leads
 
 
 def _coerce(name: str, raw: Any) -> Any:

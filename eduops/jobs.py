@@ -17,10 +17,13 @@ from eduops import db as dbmod
 from eduops.bookings import store as bookings_store
 from eduops.cli_common import MOMENT_EXAMPLE, Moment, with_db
 from eduops.clock import from_iso, local_text, to_iso, utcnow
-from eduops.config import Config
+from eduops.config import Config, parse_leads
 from eduops.coverage.snapshots import take_daily_snapshot
+from eduops.delivery import notify
+from eduops.delivery import recordings as delivery_recordings
+from eduops.delivery import store as delivery_store
 from eduops.fleet import store
-from scheduler import booking_jobs, fleet_jobs
+from scheduler import booking_jobs, delivery_jobs, fleet_jobs
 from scheduler.fleet_jobs import RetentionPolicy
 from scheduler.runner import Job, run_job
 from scheduler.service import JobService
@@ -54,6 +57,18 @@ def hub_jobs(config: Config) -> list[Job]:
                               store=bookings_store)),
         Job("finish_sessions", timedelta(minutes=1),
             functools.partial(booking_jobs.finish_sessions, store=bookings_store)),
+        # Every minute, so a T-10 check is never more than a minute late.
+        Job("readiness", timedelta(minutes=1), functools.partial(
+            delivery_jobs.check_readiness, leads_minutes=parse_leads(config.readiness_leads_minutes),
+            wifi_min_dbm=config.coverage_wifi_min_dbm, store=delivery_store)),
+        Job("delivery", timedelta(minutes=5), functools.partial(
+            delivery_jobs.record_deliveries, reports_kept=timedelta(days=config.raw_report_days),
+            store=delivery_store)),
+        Job("notify", timedelta(minutes=1), functools.partial(
+            delivery_jobs.queue_notifications, notify=notify, recordings=delivery_recordings)),
+        Job("notify_send", timedelta(seconds=30), functools.partial(
+            delivery_jobs.send_notifications, retry_base=timedelta(seconds=config.notify_retry_base_s),
+            max_attempts=config.notify_max_attempts, tz=config.timezone, store=notify)),
     ]
 
 
@@ -102,7 +117,7 @@ def last_job_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
 @click.group("jobs")
 def jobs_group() -> None:
     """The hub's scheduled jobs (state sweep, command expiry, retention, coverage snapshot, session expiry and
-    finishing): run one now, or see their runs.
+    finishing, readiness, delivery, notifications): run one now, or see their runs.
 
     Example: eduops jobs run sweep --db /var/lib/eduops/eduops.db
     """

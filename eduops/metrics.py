@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
@@ -24,10 +24,14 @@ from prometheus_client.registry import Collector
 from eduops import __version__, county
 from eduops.clock import from_iso
 from eduops.coverage import figures, gaps, report
+from eduops.delivery import notify
+from eduops.delivery import recordings as delivery_recordings
+from eduops.delivery import store as delivery_store
 from eduops.fleet import store
 from eduops.jobs import hub_jobs, job_runs
 from eduops import db as dbmod
 from eduops.config import Config
+from scheduler import bookings
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +152,48 @@ def jobs_section(db: sqlite_utils.Database, config: Config, now: datetime) -> It
     return iter((interval, success, runs, failures))
 
 
+def delivery_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
+    """Sky classroom delivery: sessions by state, readiness of the next half hour, what was delivered,
+    recordings, robot messages. Every label value is always exported, so an alert can tell 0 from none."""
+    sessions = GaugeMetricFamily("eduops_sessions", "Sky classroom sessions by kind and state.",
+                                 labels=["kind", "state"])
+    counted = {(k, s): n for k, s, n in delivery_store.sessions_by_kind_and_state(db)}
+    for kind in bookings.KINDS:
+        for state in bookings.STATES:
+            sessions.add_metric([kind, state], counted.get((kind, state), 0))
+    receivers = GaugeMetricFamily("eduops_session_receivers", "Receiving rooms of sessions starting within 30 "
+                                  "minutes, by their newest readiness check (yes, no, unchecked).", labels=["ready"])
+    for ready, count in delivery_store.upcoming_receiver_readiness(db, now, timedelta(minutes=30)).items():
+        receivers.add_metric([ready], count)
+    held = CounterMetricFamily("eduops_sessions_held", "Sessions held (by the host's area).", labels=["area", "kind"])
+    # Seconds, not hours: Prometheus names carry base units (promtool refuses "hours").
+    seconds = CounterMetricFamily("eduops_session_seconds", "Length of the sessions held, in seconds (by the "
+                                  "host's area).", labels=["area", "kind"])
+    delivered = {(a, k): (n, h) for a, k, n, h in delivery_store.held_by_area_and_kind(db)}
+    for area in delivery_store.area_codes(db):
+        for kind in bookings.KINDS:
+            n, h = delivered.get((area, kind), (0, 0.0))
+            held.add_metric([area, kind], n)
+            seconds.add_metric([area, kind], round(h * 3600))
+    recordings = GaugeMetricFamily("eduops_recordings", "Recordings of sessions that ended within the last day "
+                                   "or are still to come, by the recorder's newest state.", labels=["state"])
+    by_state = delivery_recordings.recordings_by_state(db, now, timedelta(days=1))
+    for state in ("scheduled", "recording", "finished", "failed"):
+        recordings.add_metric([state], by_state.get(state, 0))
+    counts = notify.counts(db)
+    sent = CounterMetricFamily("eduops_notifications_sent", "Messages delivered to group robots.")
+    sent.add_metric([], counts["sent"])
+    failed = CounterMetricFamily("eduops_notification_failures", "Failed attempts at sending to a group robot "
+                                 "(each is retried with backoff).")
+    failed.add_metric([], counts["failed"])
+    given_up = CounterMetricFamily("eduops_notifications_given_up", "Robot messages given up after "
+                                   "notify_max_attempts failures.")
+    given_up.add_metric([], counts["gave_up"])
+    pending = GaugeMetricFamily("eduops_notifications_pending", "Robot messages waiting to be sent or retried.")
+    pending.add_metric([], counts["pending"])
+    return iter((sessions, receivers, held, seconds, recordings, sent, failed, given_up, pending))
+
+
 class HubCollector(Collector):
     """Collects every section from a fresh connection and measures its own scrape."""
 
@@ -204,7 +250,8 @@ class StorageCollector(Collector):
 
 
 SECTIONS: list[tuple[str, Section]] = [("inventory", inventory_section), ("fleet", fleet_section),
-                                       ("jobs", jobs_section), ("coverage", coverage_section)]
+                                       ("jobs", jobs_section), ("coverage", coverage_section),
+                                       ("delivery", delivery_section)]
 
 bp = Blueprint("metrics", __name__)
 

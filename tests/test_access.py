@@ -19,7 +19,7 @@ from eduops.clock import utcnow
 # The only routes anyone may reach without signing in; the agent API checks agent keys itself.
 PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/lang/<code>", "/api/openapi.json", "/metrics",
           "/feeds/<token>.ics"}
-AGENT_API = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands")
+AGENT_API = ("/api/v1/enroll", "/api/v1/reports", "/api/v1/commands", "/api/v1/schedule")
 IDENTITIES = ("anonymous", "viewer", "teacher@S1", "teacher@S2", "it_staff@S1", "it_staff@S2", "admin")
 
 
@@ -88,6 +88,10 @@ POLICY = {
     **{f"bookings_api.{view}": {"teacher", "it_staff", "admin"} for view in ("create_session", "check_session",
                                                                            "edit_session", "cancel_session")},
     "bookings_api.approve_session": {"admin"}, "bookings_api.reject_session": {"admin"},
+    **{f"delivery_pages.{view}": EVERYONE for view in ("overview", "overview_export", "upcoming", "notifications",
+                                                        "notifications_read")},
+    "delivery_pages.attendance": {"teacher", "it_staff", "admin"},
+    **{f"delivery_pages.{view}": {"it_staff", "admin"} for view in ("robots", "add_robot", "delete_robot")},
 }
 
 
@@ -101,7 +105,7 @@ def test_every_guarded_route_has_its_policy_and_its_decorator_agrees():
 # A value for each kind of URL argument; "victim" and "victim_token" stand for a teacher of S2 and their token.
 SAMPLE_ARGS = {"user_id": "victim", "token_id": "victim_token", "action": "disable", "code": "nowhere",
                "fmt": "csv", "agent_id": "ag_nowhere",
-               "session_id": "999"}
+               "session_id": "999", "robot_id": "999"}
 
 
 def _victim(db_path, make_user):

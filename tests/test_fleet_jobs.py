@@ -146,7 +146,7 @@ def test_every_hub_job_runs_on_an_empty_database(fresh_db, hub_config):
         assert run_job(job, fresh_db, MONDAY_10, record_job_run) is not None, job.name
     assert {r["name"]: r["failures"] for r in job_runs(fresh_db)} == \
         {"sweep": 0, "expire_commands": 0, "retention": 0, "coverage_snapshot": 0, "expire_pending": 0,
-         "finish_sessions": 0}
+         "finish_sessions": 0, "readiness": 0, "delivery": 0, "notify": 0, "notify_send": 0}
 
 
 def test_the_job_service_runs_due_jobs_on_apscheduler_and_stops(fresh_db):
@@ -165,7 +165,8 @@ def test_the_hubs_service_runs_the_hub_jobs_from_their_last_success(fresh_db, hu
     run_job(hub_jobs(hub_config)[0], fresh_db, MONDAY_10, record_job_run)
     service = job_service(hub_config)
     assert [j.name for j in service.jobs] == ["sweep", "expire_commands", "retention", "coverage_snapshot",
-                                             "expire_pending", "finish_sessions"]
+                                             "expire_pending", "finish_sessions", "readiness", "delivery",
+                                             "notify", "notify_send"]
     assert set(service.last_success) == {"sweep"}
 
 

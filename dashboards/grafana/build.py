@@ -60,6 +60,22 @@ DASHBOARDS = {
             ("{{area}}", f'sum by (area) (eduops_broadcast_rooms{{{COUNTY}}})')], 12),
         ("在线的直录播教室 (broadcast rooms with a terminal online)", "bargauge", "short", [
             ("{{area}}", f'sum by (area) (eduops_broadcast_rooms_online{{{COUNTY}}})')], 12),
+        ("半小时内开课的接收教室就绪情况 (receivers of sessions in the next 30 minutes)", "stat", "short", [
+            ("{{ready}}", f'sum by (ready) (eduops_session_receivers{{{COUNTY}}})')], 8),
+        ("录播状态 (recordings by state, last day and coming)", "stat", "short", [
+            ("{{state}}", f'sum by (state) (eduops_recordings{{{COUNTY}}})')], 8),
+        ("群机器人消息 (robot messages: sent, failed attempts per hour)", "stat", "short", [
+            ("sent", f'sum(increase(eduops_notifications_sent_total{{{COUNTY}}}[1h]))'),
+            ("failed", f'sum(increase(eduops_notification_failures_total{{{COUNTY}}}[1h]))'),
+            ("waiting", f'sum(eduops_notifications_pending{{{COUNTY}}})')], 8),
+        ("各片区开课场次 (sessions held by area)", "bargauge", "short", [
+            ("{{area}}", f'sum by (area) (eduops_sessions_held_total{{{COUNTY}}})')], 12),
+        ("各片区开课时数 (hours delivered by area)", "bargauge", "h", [
+            ("{{area}}", f'sum by (area) (eduops_session_seconds_total{{{COUNTY}}}) / 3600')], 12),
+        ("各类课程开课场次 (sessions held by kind)", "bargauge", "short", [
+            ("{{kind}}", f'sum by (kind) (eduops_sessions_held_total{{{COUNTY}}})')], 12),
+        ("课程状态 (sessions by state)", "bargauge", "short", [
+            ("{{state}}", f'sum by (state) (eduops_sessions{{{COUNTY}}})')], 12),
     ]),
 }
 

@@ -11,6 +11,7 @@ from eduops import server
 from eduops.cli_common import load_config, open_db
 from eduops.clock import utcnow
 from eduops.demo import county as demomod
+from eduops.demo.delivery import seed_demo_delivery
 from eduops.demo.bookings import demo_terms, seed_demo_sessions
 from eduops.demo.history import seed_demo_history
 from eduops.demo.swarm import Swarm
@@ -40,10 +41,12 @@ def demo(db_path: Path, host: str, port: int, agent_count: int) -> None:
                 seed_demo_history(database, clock(), config, random.Random(demomod.SEED))
             logins = demomod.ensure_demo_accounts(database, clock())
             booked = seed_demo_sessions(database, clock(), config) if created else 0
+            delivered = seed_demo_delivery(database, clock(), random.Random(demomod.SEED)) if created else 0
         except demomod.NotADemoDatabaseError as exc:
             raise click.UsageError(str(exc)) from None
     click.echo(("Built" if created else "Reusing") + f" the demo county in {db_path}"
-               + (f", with {booked} sky classroom sessions booked" if created else ""))
+               + (f", with {booked} sky classroom sessions booked and what {delivered} past ones delivered"
+                  if created else ""))
     click.echo("Demo accounts (new passwords at every start):")
     for username, role, password in logins:
         click.echo(f"  {username:<14} {role:<9} password: {password}")

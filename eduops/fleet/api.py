@@ -11,19 +11,22 @@ import json
 import logging
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from eduops import ctx, openapi
+from eduops.clock import to_iso
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
+from eduops.delivery import recordings
 from eduops.errors import ApiError, ErrorAnswer, storage_refusal
 from eduops.fleet import agents, commands, ingest
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import (PROTOCOL, CommandAck, CommandAckAnswer, EnrollAnswer, EnrollRequest,
-                                   ReportAnswer, ReportBatch)
+                                   ReportAnswer, ReportBatch, ScheduleAnswer)
 from eduops.fleet.tokens import hash_secret
 
 log = logging.getLogger(__name__)
@@ -148,6 +151,21 @@ def reports() -> Response:
     return Response(json.dumps({"results": [{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
                                 "next_report_in_s": next_report_in_s(config), "commands": submission.commands},
                                ensure_ascii=False), mimetype="application/json")
+
+
+@bp.get("/schedule")
+@openapi.operation("The sessions this agent's room records in the coming days (answer 304 when unchanged)",
+                   answers={200: ScheduleAnswer, 304: None, 401: ErrorAnswer}, security="agentKey")
+def schedule() -> Response:
+    identity = _identity(use_cache=True)
+    now = ctx.now()
+    until = now + timedelta(days=hub_config().schedule_days)
+    kind, sessions, etag = recordings.room_schedule(get_db(), identity.room_code, now, until)
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": etag})
+    answer = jsonify(room=identity.room_code, room_kind=kind, until=to_iso(until), sessions=sessions)
+    answer.headers["ETag"] = etag
+    return answer
 
 
 @bp.post("/commands/<command_id>/ack")

@@ -25,6 +25,7 @@ import sqlite_utils
 from eduops import county
 from eduops import db as dbmod
 from eduops.clock import local_day, to_iso
+from eduops.delivery import recordings
 from eduops.fleet import agents, commands
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import ReportBatch
@@ -50,6 +51,7 @@ class ReportRow:
     wifi_ssid: str | None
     wifi_dbm: int | None
     body: str
+    recordings: tuple[tuple[str, str, str | None, str | None], ...] = ()   # a recorder agent's only
 
 
 def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[ReportRow], float]:
@@ -70,7 +72,8 @@ def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[Report
             int(any(i.kind == "wired" and i.link_up for i in net.interfaces)),
             wifi.ssid if wifi else None,
             round(wifi.signal_dbm) if wifi and wifi.signal_dbm is not None else None,
-            report.body.model_dump_json()))
+            report.body.model_dump_json(),
+            tuple((r.session_id, r.state, r.reason, r.at and to_iso(r.at)) for r in report.body.recordings)))
     return rows, skew.total_seconds()
 
 
@@ -115,6 +118,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
         if inserted:
             conn.execute(ROLLUP, [sub.identity.id, r.day, room, r.report_at, r.wired_up, r.wifi_ssid, r.wifi_dbm,
                                   int(r.wifi_ssid in school_ssids)])
+        if inserted and r.recordings:
+            recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
         "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
         " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"

@@ -124,12 +124,21 @@ class Network(Model):
     dns: Dns | None = None
 
 
+class Recording(Model):
+    session_id: Code = Field(description="The session's id, as the schedule gave it.")
+    state: Literal["scheduled", "recording", "finished", "failed"]
+    reason: Text | None = Field(default=None, description="For failed: why, in the recorder's words.")
+    at: Moment | None = Field(default=None, description="When the recording entered this state.")
+
+
 class ReportBody(Model):
     host: Host
     resources: Resources
     displays: list[Display] = Field(default=[], max_length=16)
     software: list[Software] = Field(default=[], max_length=64)
     network: Network
+    recordings: list[Recording] = Field(default=[], max_length=32, description=(
+        "Only from a broadcast room's recorder agent: the state of its recent and coming recordings."))
 
 
 class Report(Model):
@@ -162,6 +171,21 @@ class ReportAnswer(Model):
     results: list[ReportResult]
     next_report_in_s: float = Field(description="When to report next: the server interval with jitter.")
     commands: list[Command]
+
+
+class ScheduledSession(Model):
+    id: int
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+
+
+class ScheduleAnswer(Model):
+    room: str
+    room_kind: str = Field(description="Only a broadcast room records; for another kind the list is empty.")
+    until: datetime = Field(description="The schedule covers sessions ending after now and starting before this.")
+    sessions: list[ScheduledSession] = Field(description="Sessions to record in this room, by start.")
 
 
 class CommandAck(Model):

@@ -32,13 +32,13 @@ COUNTY = {
 }
 
 
-def build_county(db_path: Path) -> None:
-    """Migrate ``db_path`` and import the two-school county through the real import path."""
+def build_county(db_path: Path, sheets: dict[str, list[dict[str, Any]]] = COUNTY) -> None:
+    """Migrate ``db_path`` and import a county (by default the two-school one) through the real import path."""
     database = dbmod.connect(db_path)
     try:
         dbmod.migrate(database)
         raw = [inventory.RawSheet(inventory.SHEETS[name], list(rows[0]), [
-            (n, list(r.values())) for n, r in enumerate(rows, start=2)]) for name, rows in COUNTY.items() if rows]
+            (n, list(r.values())) for n, r in enumerate(rows, start=2)]) for name, rows in sheets.items() if rows]
         county.apply_inventory(database, inventory.validate(raw, county.existing_codes(database)))
     finally:
         database.conn.close()

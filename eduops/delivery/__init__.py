@@ -1,0 +1,1 @@
+"""Sky classroom delivery: recording schedules, readiness, notifications and what was delivered."""
