@@ -1,26 +1,12 @@
 """The demo county comes alive: a term of sky classroom sessions, booked through the booking store's rules."""
-from datetime import datetime, timezone
-
 import pytest
 
-from eduops import config as configmod
-from eduops import db as dbmod
-from eduops.demo import bookings as demo_bookings
-from eduops.demo import county as demo
-
-NOW = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # a Wednesday morning in Huize, mid-term
+from tests.support import demo_term
 
 
 @pytest.fixture(scope="module")
 def booked(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    database = dbmod.connect(path)
-    dbmod.migrate(database)
-    demo.ensure_demo_county(database)
-    demo.ensure_demo_accounts(database, NOW)
-    terms, holidays = demo_bookings.demo_terms(NOW.date())
-    config = configmod.load(env={}, overrides={"db_path": path, "terms": terms, "holidays": holidays})
-    count = demo_bookings.seed_demo_sessions(database, NOW, config)
+    database, count = demo_term.build(tmp_path_factory.mktemp("demo") / "demo.db")
     yield database, count
     database.conn.close()
 

@@ -1,27 +1,15 @@
 """The demo's made-up delivery past: every ended session judged once, a few rooms not ready with their
 reasons, most sessions held, training attendance entered, all read back by the figures."""
 import random
-from datetime import datetime, timezone
 
-from eduops import config as configmod
-from eduops import db as dbmod
 from eduops.delivery import figures
-from eduops.demo import bookings as demo_bookings
-from eduops.demo import county as demo
 from eduops.demo.delivery import seed_demo_delivery
-
-NOW = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # a Wednesday morning in Huize, mid-term
+from tests.support import demo_term
+from tests.support.demo_term import NOW
 
 
 def test_the_demo_term_has_readiness_deliveries_and_attendance(tmp_path):
-    path = tmp_path / "demo.db"
-    database = dbmod.connect(path)
-    dbmod.migrate(database)
-    demo.ensure_demo_county(database)
-    demo.ensure_demo_accounts(database, NOW)
-    terms, holidays = demo_bookings.demo_terms(NOW.date())
-    config = configmod.load(env={}, overrides={"db_path": path, "terms": terms, "holidays": holidays})
-    demo_bookings.seed_demo_sessions(database, NOW, config)
+    database, _ = demo_term.build(tmp_path / "demo.db")
     ended = database.execute("SELECT COUNT(*) FROM sky_sessions WHERE state = 'finished'").fetchone()[0]
     assert seed_demo_delivery(database, NOW, random.Random(1)) == ended > 10
     assert seed_demo_delivery(database, NOW, random.Random(1)) == 0            # judged once
