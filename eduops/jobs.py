@@ -78,7 +78,7 @@ def job_service(config: Config, clock: Callable[[], datetime] = utcnow) -> JobSe
     def run_now(job: Job) -> dict[str, Any] | None:
         database = dbmod.connect(config.db_path)  # one connection per run: runs happen on the scheduler's threads
         try:
-            return run_job(job, database, clock(), record_job_run)
+            return run_job(job, database, clock(), record_job_run, known_fault=dbmod.storage_fault)
         finally:
             database.conn.close()
 
@@ -143,11 +143,11 @@ def run(config: Config, database, name: str, now: datetime | None, write: bool) 
         raise click.UsageError("--write goes with --now (without --now the job runs and writes at the real time)")
     if now is not None and not write:
         with dbmod.rehearsal(database):
-            summary = run_job(found[name], database, now, record_job_run)
+            summary = run_job(found[name], database, now, record_job_run, known_fault=dbmod.storage_fault)
     else:
-        summary = run_job(found[name], database, now or utcnow(), record_job_run)
+        summary = run_job(found[name], database, now or utcnow(), record_job_run, known_fault=dbmod.storage_fault)
     if summary is None:
-        raise click.ClickException(f"job {name} failed; the log above has the traceback")
+        raise click.ClickException(f"job {name} failed; the log above says why")
     said = ", ".join(f"{k} {v}" for k, v in summary.items())
     if now is not None and not write:
         click.echo(f"{name} at {to_iso(now)} would do: {said}; nothing was written (rehearsal)")

@@ -21,7 +21,7 @@ MONDAY = next_school_monday(TODAY)
 
 
 def run_job(db_path, name, now: datetime | None = None):
-    done = eduops("jobs", "run", name, "--db", str(db_path), *(["--now", to_iso(now)] if now else []))
+    done = eduops("jobs", "run", name, "--db", str(db_path), *(["--now", to_iso(now), "--write"] if now else []))
     assert done.returncode == 0, done.stderr
 
 

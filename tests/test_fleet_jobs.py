@@ -1,6 +1,7 @@
 """The hub's jobs called directly with an injected `now` on a real database, the job wrapper,
 the APScheduler service, and the group-commit writer."""
 import logging
+import sqlite3
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -139,6 +140,27 @@ def test_a_failing_job_is_logged_counted_and_never_raises(fresh_db, caplog):
     assert "RuntimeError: the disk is on fire" in row["last_error"]
     assert row["last_success_at"] >= row["last_failure_at"]
     assert "broken" in last_job_successes(fresh_db)
+
+
+def test_a_known_storage_fault_is_one_line_without_a_traceback(fresh_db, caplog):
+    """A full disk fails jobs by the minute: the log says so plainly, it does not fill with tracebacks."""
+    def full(db, now):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def unrecordable(db, name, ran_at, duration_s, error):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    full_exc = sqlite3.OperationalError("database or disk is full")
+    full_exc.sqlite_errorcode = sqlite3.SQLITE_FULL
+    assert dbmod.storage_fault(full_exc) is not None
+    known = lambda exc: "disk full" if isinstance(exc, sqlite3.OperationalError) else None  # noqa: E731
+    with caplog.at_level(logging.ERROR):
+        assert run_job(Job("full", timedelta(minutes=1), full), fresh_db, MONDAY_10, unrecordable,
+                       known_fault=known) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "job full failed: disk full; it runs again on schedule",
+        "could not record the run of job full: disk full; it runs again on schedule"]
+    assert all(r.exc_info is None for r in caplog.records)
 
 
 def test_every_hub_job_runs_on_an_empty_database(fresh_db, hub_config):
