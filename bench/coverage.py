@@ -30,6 +30,7 @@ from eduops import county  # noqa: E402
 from eduops import db as dbmod  # noqa: E402
 from eduops.coverage import snapshots  # noqa: E402
 from eduops.config import load  # noqa: E402
+from eduops.fleet import room_days  # noqa: E402
 from tests.support.accounts_helpers import create_user, login  # noqa: E402
 from tests.support.hubprocess import HubProcess  # noqa: E402
 
@@ -114,6 +115,7 @@ def build_agents(db, terminals: list[dict], rng: random.Random, now: datetime, d
         db.execute("CREATE TEMP TABLE bench_silent (id TEXT PRIMARY KEY, silent_for INTEGER)")
         db.conn.executemany("INSERT INTO bench_silent VALUES (?, ?)", silent)
         db.execute(days_sql, [now.date().isoformat(), days])
+        room_days.refresh(db, None)  # the room rollups, as the ingest writer would have kept them
     return db.execute("SELECT COUNT(*) FROM agent_days").fetchone()[0]
 
 
