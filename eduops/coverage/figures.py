@@ -7,8 +7,8 @@ believes) and by observation (what agents showed within the window).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from itertools import chain
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -96,20 +96,30 @@ def observe(rooms: Iterable[Room]) -> Observed:
                     frozenset(r.school_code for r in rooms if r.wireless))
 
 
-Marks = dict[str, tuple[bool, bool]]  # measure -> (inventory, observed)
+# ((measure, (inventory, observed)), ...) in MEASURES order. A tuple, so it can be hashed: a county's
+# thousands of rooms fall into a few dozen kinds of marks, and what follows from marks (counts, gaps)
+# is worked out once per kind.
+Marks = tuple[tuple[str, tuple[bool, bool]], ...]
+
+
+@functools.cache
+def _class_marks(terminal: bool, working: bool, wired_planned: bool, wired: bool, wireless_planned: bool,
+                 wireless: bool) -> Marks:
+    return (("class_terminal", (terminal, working)), ("class_wired", (wired_planned, wired)),
+            ("class_wireless", (wireless_planned, wireless)))
 
 
 def class_marks(room: Room | None) -> Marks:
     """A class shares its home room's coverage (classes sharing a room share it all)."""
     if room is None:
-        return {m: (False, False) for m in CLASS_MEASURES}
-    return {"class_terminal": (room.terminals > 0, room.working), "class_wired": (room.wired_planned, room.wired),
-            "class_wireless": (room.wireless_planned, room.wireless)}
+        return _class_marks(False, False, False, False, False, False)
+    return _class_marks(room.terminals > 0, room.working, room.wired_planned, room.wired, room.wireless_planned,
+                        room.wireless)
 
 
 def school_marks(school: School, observed: Observed) -> Marks:
-    return {"school_wired": (school.wired_planned, school.code in observed.wired_schools),
-            "school_wireless": (school.wireless_planned, school.code in observed.wireless_schools)}
+    return (("school_wired", (school.wired_planned, school.code in observed.wired_schools)),
+            ("school_wireless", (school.wireless_planned, school.code in observed.wireless_schools)))
 
 
 def gap_status(inventory: bool, observed: bool) -> str | None:
@@ -129,33 +139,34 @@ _NO_CLASS = (0,) * (2 * len(CLASS_MEASURES))
 _NO_SCHOOL = (0,) * (2 * len(SCHOOL_MEASURES))
 
 
+@functools.cache
 def _class_counts(marks: Marks) -> tuple[int, ...]:
-    """One class's contribution to its node's counts, in COUNTS order (class_marks keeps CLASS_MEASURES')."""
-    return (1, 0, *chain.from_iterable(marks.values()), *_NO_SCHOOL)
+    """One class's contribution to its node's counts, in COUNTS order (class marks come in CLASS_MEASURES')."""
+    return (1, 0, *(int(v) for _, pair in marks for v in pair), *_NO_SCHOOL)
 
 
+@functools.cache
 def _school_counts(marks: Marks) -> tuple[int, ...]:
-    return (0, 1, *_NO_CLASS, *chain.from_iterable(marks.values()))
+    return (0, 1, *_NO_CLASS, *(int(v) for _, pair in marks for v in pair))
 
 
 def tally(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
           observed: Observed, nodes: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], dict[str, int]]:
     """Counts of every node: the given ``nodes`` (so empty areas show zeros) and each school's ancestors."""
-    # A class counts what its home room shows, so each room's contribution is worked out once;
-    # a school adds up its own and its classes' column by column, then schools add up the levels.
-    per_room = {code: _class_counts(class_marks(room)) for code, room in rooms.items()}
-    homeless = _class_counts(class_marks(None))
-    of_school: dict[str, list[tuple[int, ...]]] = {code: [] for code in schools}
+    # Each class and school contributes a row of counts; a node's counts are its rows added up
+    # column by column (in C, by zip and sum), a school's from its classes', the levels' from schools'.
+    zero = (0,) * len(COUNTS)
+    rows = {code: [zero, _school_counts(school_marks(school, observed))] for code, school in schools.items()}
     for c in classes:
-        of_school[c.school_code].append(per_room.get(c.room_code, homeless))
-    sums: dict[tuple[str, str], list[int]] = {key: [0] * len(COUNTS) for key in nodes}
+        rows[c.school_code].append(_class_counts(class_marks(rooms.get(c.room_code))))
+    own = {code: tuple(map(sum, zip(*counted))) for code, counted in rows.items()}
+    above: dict[tuple[str, str], list[tuple[int, ...]]] = {key: [zero] for key in nodes}
     for school in schools.values():
-        own = [sum(column) for column in zip(_school_counts(school_marks(school, observed)),
-                                             *of_school[school.code])]
-        sums[("school", school.code)] = own
         for key in node_keys(school)[:-1]:
-            sums[key] = [a + b for a, b in zip(sums.get(key) or [0] * len(COUNTS), own)]
-    return {key: dict(zip(COUNTS, values)) for key, values in sums.items()}
+            above.setdefault(key, [zero]).append(own[school.code])
+    totals = {key: dict(zip(COUNTS, map(sum, zip(*counted)))) for key, counted in above.items()}
+    totals.update({("school", code): dict(zip(COUNTS, counts)) for code, counts in own.items()})
+    return totals
 
 
 def ratios(counts: dict[str, int]) -> dict[str, object]:

@@ -48,23 +48,17 @@ class GapFilter:
 
 
 @functools.cache
-def _short_of(marks: tuple[tuple[str, tuple[bool, bool]], ...]) -> dict[str, str]:
-    return {m: st for m, (inv, obs) in marks if (st := gap_status(inv, obs))}
-
-
 def _short(marks: Marks) -> dict[str, str]:
-    """The measures ``marks`` lack, with their status: one dict per combination of marks (few), shared."""
-    return _short_of(tuple(marks.items()))
+    """The measures ``marks`` lack, with their status: one dict per kind of marks, shared (read it only)."""
+    return {m: st for m, (inv, obs) in marks if (st := gap_status(inv, obs))}
 
 
 def gap_list(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
              observed: Observed) -> list[Gap]:
     """Every school and class short of the goal, each school's own gaps before its classes'."""
-    per_room = {code: _short(class_marks(room)) for code, room in rooms.items()}  # once per room, not class
-    homeless = _short(class_marks(None))
     by_school: dict[str, list[Gap]] = {code: [] for code in schools}
     for c in classes:
-        missing = per_room.get(c.room_code, homeless)
+        missing = _short(class_marks(rooms.get(c.room_code)))
         if missing:
             by_school[c.school_code].append(Gap(schools[c.school_code], c, missing))
     found = []

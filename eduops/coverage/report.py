@@ -122,7 +122,7 @@ def school_json(s: School) -> dict[str, Any]:
 
 
 def marks_json(marks: figures.Marks) -> dict[str, dict[str, bool]]:
-    return {m: {"inventory": inv, "observed": obs} for m, (inv, obs) in marks.items()}
+    return {m: {"inventory": inv, "observed": obs} for m, (inv, obs) in marks}
 
 
 def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.Scope) -> CoverageReport:

@@ -66,21 +66,26 @@ def rooms(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: S
     # The window's measures read room_days, the agents in service summed per room and day (at most
     # one short row per window day, found by its key), and the days of agents retired after
     # ``until`` (retired since a backdated snapshot's moment, so they still count for it; none for
-    # figures of now), read once through their partial index. One probe of each answers all three
-    # measures, as bits: 1 working, 2 wired, 4 wireless. The "ever" questions read room_firsts
-    # (every agent, any day: one row per room). Agents standing in the room now are counted only
-    # where the inventory lists no terminal, the one place they are read (agent_unlisted). The cost
-    # follows the rooms and the window, not the age of the database.
+    # figures of now), read once through their partial index. Each measure is an EXISTS that stops
+    # at its first day, and CASE (lazy) asks only what is still open: a day seen wireless or wired
+    # was also a day with a report (its first report came no later), so "working" is asked only of
+    # rooms seen neither. The answer is bits: 1 working, 2 wired, 4 wireless. The "ever" questions
+    # read room_firsts (every agent, any day: one row per room). Agents standing in the room now are
+    # counted only where the inventory lists no terminal, the one place they are read
+    # (agent_unlisted). The cost follows the rooms and the window, not the age of the database.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
-    measures = """coalesce(max(d.first_report_at <= ?3), 0) + 2 * coalesce(max(d.first_wired_at <= ?3), 0)
-                  + 4 * coalesce(max(d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4), 0)"""
+    def seen(condition: str) -> str:
+        return f"""(EXISTS (SELECT 1 FROM room_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
+                            AND {condition})
+                    OR EXISTS (SELECT 1 FROM later d WHERE d.room_code = r.code AND {condition}))"""
+    working, wired = seen("d.first_report_at <= ?3"), seen("d.first_wired_at <= ?3")
+    wireless = seen("d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4")
     sql = f"""WITH later AS MATERIALIZED (
                   SELECT d.* FROM agents a INDEXED BY agents_retired JOIN agent_days d ON d.agent_id = a.id
                   WHERE a.state = 'retired' AND a.retired_at > ?3 AND d.day BETWEEN ?1 AND ?2)
               SELECT r.code, r.school_code, r.name, (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code),
                      r.wired_planned, r.wireless_planned,
-                     (SELECT {measures} FROM room_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2)
-                     | (SELECT {measures} FROM later d WHERE d.room_code = r.code),
+                     CASE WHEN {wireless} THEN 5 + 2 * {wired} WHEN {wired} THEN 3 ELSE {working} END,
                      f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL,
                      CASE WHEN EXISTS (SELECT 1 FROM terminals t WHERE t.room_code = r.code) THEN 0 ELSE (
                          SELECT COUNT(*) FROM agents a WHERE a.room_code = r.code AND a.state != 'retired'
