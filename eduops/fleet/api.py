@@ -12,8 +12,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, TypeVar
 
 import sqlite_utils
@@ -187,6 +186,7 @@ def ack(command_id: str) -> Response:
 
 
 def init_app(app: Flask, config: Config) -> None:
+    """The fleet's routes on the hub (an ``eduops.app.Hub``, which answers the report route below Flask)."""
     fleet = Fleet(ingest.IngestWriter(config.db_path, app.extensions["eduops_storage"]))
     app.extensions["eduops_fleet"] = fleet
     app.register_blueprint(bp)
