@@ -128,10 +128,11 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
             own = r.wifi_ssid in school_ssids
             day = conn.execute(ROLLUP, [sub.identity.id, r.day, room, r.report_at, r.wired_up, r.wifi_ssid,
                                         r.wifi_dbm, int(own)]).fetchone()
-            # The room's day can change only where this report changed the agent's: nearly always
-            # its first report of the day alone, so most reports cost no second statement.
+            # The room's rollups can change only where this report changed the agent's day (nearly
+            # always its first report of the day alone), so most reports cost no further statement.
             if r.report_at in day[:3] or (own and day[3] == r.wifi_dbm):
                 conn.execute(room_days.ROOM_ROLLUP, [room, r.day, *day])
+            if r.report_at in (day[0], day[2]):  # its first report or first school Wi-Fi of the day
                 conn.execute(room_days.ROOM_FIRSTS, [room, day[0], day[2]])
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
