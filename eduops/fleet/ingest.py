@@ -27,7 +27,7 @@ from eduops import county
 from eduops import db as dbmod
 from eduops.clock import local_day, to_iso
 from eduops.delivery import recordings
-from eduops.fleet import agents, commands, room_days
+from eduops.fleet import agents, commands
 from eduops.fleet.agents import Identity
 from eduops.fleet.protocol import ReportBatch
 
@@ -125,15 +125,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
             [r.uuid, sub.identity.id, r.seq, r.agent_time, r.report_at, at, r.body]).rowcount
         sub.statuses.append("accepted" if inserted else "duplicate")
         if inserted:
-            own = r.wifi_ssid in school_ssids
-            day = conn.execute(ROLLUP, [sub.identity.id, r.day, room, r.report_at, r.wired_up, r.wifi_ssid,
-                                        r.wifi_dbm, int(own)]).fetchone()
-            # The room's rollups can change only where this report changed the agent's day (nearly
-            # always its first report of the day alone), so most reports cost no further statement.
-            if r.report_at in day[:3] or (own and day[3] == r.wifi_dbm):
-                conn.execute(room_days.ROOM_ROLLUP, [room, r.day, *day])
-            if r.report_at in (day[0], day[2]):  # its first report or first school Wi-Fi of the day
-                conn.execute(room_days.ROOM_FIRSTS, [room, day[0], day[2]])
+            conn.execute(ROLLUP, [sub.identity.id, r.day, room, r.report_at, r.wired_up, r.wifi_ssid, r.wifi_dbm,
+                                  int(r.wifi_ssid in school_ssids)])
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
@@ -148,7 +141,7 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
 # The rollup per agent, day and room, kept in step with every accepted report (coverage reads it):
 # how many reports and when the first came, the wired link, the day's strongest network (for the
 # fleet pages), and apart from it the school's own networks (a stronger phone hotspot hides nothing).
-# It answers the agent day's first times and best school signal, for the room's day (room_days.py).
+# Triggers carry what changes of it into coverage's room rollups (migration 0010, room_days.py).
 # ?1 agent, ?2 day, ?3 room, ?4 report time, ?5 wired up, ?6 SSID, ?7 dBm, ?8 one of the school's SSIDs.
 ROLLUP = """
 INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, first_wired_at,
@@ -170,7 +163,6 @@ ON CONFLICT(room_code, day, agent_id) DO UPDATE SET
                                coalesce(excluded.school_wifi_best_dbm, school_wifi_best_dbm)),
     first_school_wifi_at = coalesce(min(first_school_wifi_at, excluded.first_school_wifi_at),
                                     first_school_wifi_at, excluded.first_school_wifi_at)
-RETURNING first_report_at, first_wired_at, first_school_wifi_at, school_wifi_best_dbm
 """
 
 

@@ -3,35 +3,13 @@
 A room's day sums the days there of the agents in service: when one first reported, first had
 a wired link up, first saw one of the school's own SSIDs, and the best such signal. A room's
 firsts cover every agent, retired or not, on any day: its first report and first school Wi-Fi.
-The ingest writer merges each agent day into both as it changes (ROOM_ROLLUP, ROOM_FIRSTS);
-whenever an agent leaves or rejoins service (retired, or enrolled again), ``refresh`` works its
-rooms' days out afresh from agent_days, the record (the firsts do not change).
+Triggers on agent_days (migration 0010) merge each agent day into both as it is written, in the
+ingest writer's statement; whenever an agent leaves or rejoins service (retired, or enrolled
+again), ``refresh`` works its rooms' days out afresh from agent_days, the record.
 """
 from __future__ import annotations
 
 import sqlite_utils
-
-# ?1 room, ?2 day, then the agent day's first report, first wired, first school Wi-Fi, best signal.
-ROOM_ROLLUP = """
-INSERT INTO room_days (room_code, day, first_report_at, first_wired_at, first_school_wifi_at, school_wifi_best_dbm)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-ON CONFLICT(room_code, day) DO UPDATE SET
-    first_report_at = min(first_report_at, excluded.first_report_at),
-    first_wired_at = coalesce(min(first_wired_at, excluded.first_wired_at), first_wired_at, excluded.first_wired_at),
-    first_school_wifi_at = coalesce(min(first_school_wifi_at, excluded.first_school_wifi_at),
-                                    first_school_wifi_at, excluded.first_school_wifi_at),
-    school_wifi_best_dbm = max(coalesce(school_wifi_best_dbm, excluded.school_wifi_best_dbm),
-                               coalesce(excluded.school_wifi_best_dbm, school_wifi_best_dbm))
-"""
-
-# ?1 room, ?2 the agent day's first report, ?3 its first school Wi-Fi.
-ROOM_FIRSTS = """
-INSERT INTO room_firsts (room_code, first_report_at, first_school_wifi_at) VALUES (?1, ?2, ?3)
-ON CONFLICT(room_code) DO UPDATE SET
-    first_report_at = min(first_report_at, excluded.first_report_at),
-    first_school_wifi_at = coalesce(min(first_school_wifi_at, excluded.first_school_wifi_at),
-                                    first_school_wifi_at, excluded.first_school_wifi_at)
-"""
 
 _SUMMED = """SELECT d.room_code, d.day, min(d.first_report_at), min(d.first_wired_at), min(d.first_school_wifi_at),
                     max(d.school_wifi_best_dbm)
@@ -43,8 +21,7 @@ _FIRSTS = """SELECT d.room_code, min(d.first_report_at), min(d.first_school_wifi
 
 def refresh(db: sqlite_utils.Database, agent_id: str | None) -> None:
     """Work out afresh, inside the caller's transaction, the rollups of the rooms and days one agent
-    has days in (None: of every room). Call it after the agent's state changes to or from retired,
-    or after writing agent_days other than through the ingest writer."""
+    has days in (None: of every room). Call it after the agent's state changes to or from retired."""
     if agent_id is None:
         db.execute("DELETE FROM room_days")
         db.execute("INSERT INTO room_days " + _SUMMED.format(days="1"))

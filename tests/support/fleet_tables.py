@@ -1,5 +1,5 @@
-"""Agents written straight into the fleet's `agents` and `agent_days` tables (and the room rollups
-made from them), for coverage tests that need an exact fleet without enrolling agents over HTTP."""
+"""Agents written straight into the fleet's `agents` and `agent_days` tables (whose triggers keep the
+room rollups), for coverage tests that need an exact fleet without enrolling agents over HTTP."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
@@ -10,7 +10,6 @@ import sqlite_utils
 from eduops import county
 from eduops import db as dbmod
 from eduops.clock import to_iso
-from eduops.fleet import room_days
 
 ENROLLED_AT = "2026-01-01T00:00:00.000000Z"
 
@@ -40,4 +39,3 @@ def add_agent(db: sqlite_utils.Database, agent_id: str, school: str, room: str, 
                        "first_school_wifi_at) VALUES (?, ?, ?, 10, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [agent_id, day, where[0] if where else room, first, wired_up, first if wired_up else None,
                         ssid, dbm, 10 if own else 0, dbm if own else None, first if own else None])
-        room_days.refresh(db, agent_id)  # the rollups coverage reads, as the ingest writer keeps them
