@@ -91,16 +91,26 @@ def test_it_staff_add_their_schools_robot_and_see_it_masked(client, county, logi
         "/delivery/robots", data={"school": "S1", "label": "x", "url": "https://x.invalid/"}).get_data(as_text=True)
 
 
-def test_the_overview_and_its_workbook_give_the_terms_figures(client, county, login, at, db_path):
-    login(client, county["it_s1"])
-    page = client.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
-    assert "空中课堂开课情况" in page
-    answer = client.get("/delivery/delivered.xlsx?term=2026-11-02..2026-11-27&kind=teacher_training")
+def workbook_rows(client, asked: str) -> dict:
+    answer = client.get("/delivery/delivered.xlsx?" + asked)
     assert answer.status_code == 200
-    sheet = load_workbook(io.BytesIO(answer.data)).active
-    rows = {(r[0], r[1]): r[2:] for r in sheet.iter_rows(min_row=4, values_only=True)}
+    return {(r[0], r[1]): r[2:] for r in load_workbook(io.BytesIO(answer.data)).active.iter_rows(
+        min_row=4, values_only=True)}
+
+
+def test_the_overview_and_its_workbook_give_the_terms_figures(app, client, county, login, make_user, at, db_path):
+    login(client, make_user("viewer"))
+    page = client.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
+    assert "空中课堂开课情况" in page and "仅统计本校" not in page
+    rows = workbook_rows(client, "term=2026-11-02..2026-11-27&kind=teacher_training")
     assert rows[("主城区", "古城街道")] == (1, 1.5, 0, 0, 0)
     assert rows[("者海片区", "者海镇")] == (0, 0, 1, 1, 0)
     assert rows[("全县", None)] == (1, 1.5, 1, 1, 0)
+    it_staff = app.test_client()
+    login(it_staff, county["it_s1"])                                  # IT staff: their school's figures only
+    assert "仅统计本校" in it_staff.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
+    rows = workbook_rows(it_staff, "term=2026-11-02..2026-11-27&kind=teacher_training")
+    assert ("者海片区", "者海镇") not in rows
+    assert rows[("全县", None)] == (1, 1.5, 0, 0, 0)                  # S1 hosted it; S2 was reached, not S1
     assert client.get("/delivery/?term=2026-13-01..x").status_code == 400
     assert client.get("/delivery/?kind=party").status_code == 400
