@@ -1,4 +1,4 @@
-"""The delivery API's query and answer as pydantic models, for /api/openapi.json.
+"""The delivery API's query and answer as pydantic models, for /api/openapi.json (on coverage's bases).
 
 The answer describes the dict eduops/delivery/figures.py builds (tests/test_delivery_api.py checks
 real answers of a real hub against the served document); the query documents the arguments
@@ -6,23 +6,18 @@ real answers of a real hub against the served document); the query documents the
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import Field, create_model
 
 from eduops.bookings.schemas import Kind
+from eduops.coverage.schemas import Answer, Query
 from eduops.delivery.figures import COLUMNS
 
 
-class FiguresQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class FiguresQuery(Query):
     term: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$",
                              description="First and last day, county-local, such as 2026-09-01..2027-01-22; "
                                          "default: the term holding today.")
     kind: Kind | None = Field(None, description="Only sessions of this kind; default: every kind.")
-
-
-class Answer(BaseModel):
-    """Answers are described exactly: a key the model does not name fails the tests."""
-    model_config = ConfigDict(extra="forbid")
 
 
 _DESCRIBED = {"held": "Sessions held, hosted here.", "hours": "Hours delivered by the sessions held here.",
