@@ -2,12 +2,14 @@
 the upcoming list, attendance, notifications, robots (masked), the overview and its workbook."""
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from eduops import db as dbmod
-from eduops.delivery import store
+from eduops.clock import to_iso
+from eduops.delivery import pages, recordings, store
 from scheduler import delivery_jobs
 from tests.support.delivery_kit import add_report, add_room_agent, add_session, build_county, utc
 
@@ -50,6 +52,26 @@ def test_the_session_page_shows_readiness_with_reasons_and_what_was_delivered(cl
     assert "显示屏未开" in page                               # S2-R1's display was off at T-30
     assert "没有在线终端、未预留直播带宽（无出口带宽记录）" in page   # S3-R1: no agent, no uplink
     assert "已开课" in page and "2 个接收教室中 1 个在线收看" in page and "1.50 小时" in page
+
+
+def test_a_failed_recording_shows_its_reason_with_the_agents_phrase_translated(app, client, county, login, at,
+                                                                              db_path):
+    db = dbmod.connect(db_path)
+    source = db.execute("SELECT id FROM agents WHERE room_code = 'S1-B'").fetchone()[0]
+    said = "the recorder exited early (status 1): rtsp://10.1.2.9/main: Connection refused"
+    with dbmod.write(db):
+        recordings.record_recordings(db, source, to_iso(T + timedelta(minutes=20)),
+                                     [(str(county["training"]), "failed", said, to_iso(T + timedelta(minutes=12)))])
+    db.conn.close()
+    login(client, county["host"])
+    page = client.get(f"/bookings/{county['training']}").get_data(as_text=True)
+    assert '<span class="state failed">录制失败</span>' in page
+    assert "录播程序提前退出 (status 1): rtsp://10.1.2.9/main: Connection refused" in page
+    assert "2026-11-16 14:12" in page                                  # when it failed, by the agent
+    assert said in client.get(f"/bookings/{county['training']}?lang=en").get_data(as_text=True)
+    recorder = (Path(__file__).resolve().parent.parent / "agents" / "recorder.py").read_text(encoding="utf-8")
+    with app.test_request_context("/"):
+        assert all(lead in recorder for lead in pages.recording_leads())  # the phrases the agent really says
 
 
 def test_attendance_is_entered_by_a_receiving_schools_it_staff_and_no_one_elses(client, county, login, at, db_path):

@@ -126,13 +126,13 @@ def test_the_broadcast_rooms_simulated_recorders_record_the_demos_sessions(demo)
     first, last = show[0], show[-1]
     seen, ahead, metrics = set(), set(), set()
     deadline = time.monotonic() + 420
-    while "Recorded" not in seen and time.monotonic() < deadline:
+    while "Recording finished" not in seen and time.monotonic() < deadline:
         seen.add(recording_state(browser, process.url, first[0]))
         ahead.add(recording_state(browser, process.url, last[0]))
         metrics |= {line.split('"')[1] for line in process.get("/metrics").text.splitlines()
                     if line.startswith("eduops_recordings{") and float(line.rsplit(" ", 1)[1]) > 0}
         time.sleep(2)
-    assert {"Recording", "Recorded"} <= seen, seen                     # scheduled -> recording -> finished
+    assert {"Recording", "Recording finished"} <= seen, seen                  # scheduled -> recording -> finished
     assert "Scheduled" in ahead and ahead <= {"", "Scheduled"}, ahead  # an hour ahead: reported, not begun
     assert {"scheduled", "recording", "finished"} <= metrics, metrics
     camera = db_path.with_name(db_path.name + ".agents") / "recordings"
@@ -142,7 +142,7 @@ def test_the_broadcast_rooms_simulated_recorders_record_the_demos_sessions(demo)
     failed = query(db_path, "SELECT session_id, reason FROM recordings WHERE state = 'failed'")
     assert len(failed) == 1 and "exited early" in failed[0][1]
     page = browser.get(f"{process.url}/bookings/{failed[0][0]}?lang=en", timeout=10).text
-    assert "Failed" in page and html.escape(failed[0][1]) in page
+    assert "Recording failed" in page and html.escape(failed[0][1]) in page
 
 
 def test_stopping_the_demo_ends_its_recorders(demo):

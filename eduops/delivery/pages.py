@@ -39,7 +39,30 @@ def attendance_error(code: str) -> str:
 
 
 def recording_states() -> dict[str, str]:
-    return {"scheduled": _("Scheduled"), "recording": _("Recording"), "finished": _("Recorded"), "failed": _("Failed")}
+    return {"scheduled": _("Scheduled"), "recording": _("Recording"), "finished": _("Recording finished"),
+            "failed": _("Recording failed")}
+
+
+def recording_leads() -> dict[str, str]:
+    """The phrases agents/recorder.py begins a failure's reason with, in the reader's language."""
+    return {"the agent was not running during the session": _("the agent was not running during the session"),
+            "the recorder exited early": _("the recorder exited early"),
+            "the start command failed": _("the start command failed"),
+            "the stop command failed": _("the stop command failed"),
+            "cannot run the start command": _("cannot run the start command"),
+            "cannot run the stop command": _("cannot run the stop command"),
+            "the start command did not return within": _("the start command did not return within"),
+            "the stop command did not return within": _("the stop command did not return within")}
+
+
+def recording_reason(reason: str) -> str:
+    """A recorder's reason as the page shows it. The agent reports it in English (it runs without
+    Babel, and the reason ends with its recorder's own last words): the known leading phrase is
+    translated, the rest (status, the recorder's words) is shown as it came."""
+    for lead, text in recording_leads().items():
+        if reason.startswith(lead):
+            return text + reason[len(lead):]
+    return reason
 
 
 def notification_text(n: dict[str, Any]) -> str:
@@ -82,7 +105,8 @@ def helpers() -> dict[str, Any]:
     """For the booking pages too: the session page shows the panel, the lists the summary."""
     return {"delivery_panel": panel, "readiness_summary": readiness_summary, "reason_text": reason_text,
             "unread_notifications": lambda: notify.unread_count(get_db(), current_user().id),
-            "recording_states": recording_states, "notification_text": notification_text}
+            "recording_states": recording_states, "recording_reason": recording_reason,
+            "notification_text": notification_text}
 
 
 # The overview of what was delivered -----------------------------------------------------------------
