@@ -101,9 +101,10 @@ def serve_noop() -> None:
     server.run()
 
 
-def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    # cwd matters: `python -m eduops` imports the eduops package of its working directory first
     proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, cwd=cwd)
     for line in proc.stdout:
         if "serving on http://" in line:
             # keep draining the log so the server never blocks on a full pipe
@@ -147,7 +148,8 @@ def start_hub(tmp: Path, terminals: int, old_reports: int, source: Path | None =
     print(f"hub{' from ' + str(source) if source else ''} with {terminals:,} registered terminals, "
           f"{old_reports:,} older raw reports (built in {time.perf_counter() - started:.0f} s)", flush=True)
     proc, url = start([sys.executable, "-m", "eduops", "hub", "--db", str(db_path), "--port", "0"],
-                      {"EDUOPS_SECRET_KEY": "bench", **({"PYTHONPATH": str(source)} if source else {})})
+                      {"EDUOPS_SECRET_KEY": "bench", **({"PYTHONPATH": str(source)} if source else {})},
+                      cwd=source or ROOT)
     return proc, url, db_path
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 from flask import Flask, abort, request
 from flask.sessions import SessionInterface
 
-from eduops import auth, ctx, errors, i18n, metrics, openapi, pages, system
+from eduops import auth, bare, ctx, errors, i18n, metrics, openapi, pages, system
 from eduops import db as dbmod
 from eduops.accounts import admin_pages as user_admin
 from eduops.accounts import pages as account_pages
@@ -37,10 +37,27 @@ class NoFlaskSession(SessionInterface):
 
 
 class Hub(Flask):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bare_routes: dict[tuple[str, str], bare.WsgiHandler] = {}
+
     def ensure_sync(self, func):
         # The hub has no async views or hooks; Flask's check of each one on every request is a
         # measurable share of an agent report's cost.
         return func
+
+    def add_bare_route(self, rule: str, endpoint: str, method: str, handler: bare.WsgiHandler,
+                       described_by: Callable[..., object]) -> None:
+        """Answer ``method rule`` with the WSGI ``handler``, below Flask (see eduops/bare.py); the URL
+        map declares it with ``described_by``, the function that does its work, which Flask never calls."""
+        self.add_url_rule(rule, endpoint, described_by, methods=[method])
+        self.bare_routes[(method, rule)] = handler
+
+    def wsgi_app(self, environ, start_response):
+        handler = self.bare_routes.get((environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")))
+        if handler is not None:
+            return handler(environ, start_response)
+        return super().wsgi_app(environ, start_response)
 
 
 def create_app(config: Config, clock: Callable[[], datetime] = utcnow) -> Flask:

@@ -176,19 +176,24 @@ _SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options"
                      ("Cross-Origin-Opener-Policy", "same-origin"))
 
 
+def security_headers(present: set[str], secure: bool, static: bool = False) -> list[tuple[str, str]]:
+    """The security headers an answer lacks, given the (lower-case) names it has: every answer of the
+    hub gets them, those of routes answered below Flask (eduops/bare.py) too."""
+    missing = [(name, value) for name, value in _SECURITY_HEADERS if name.lower() not in present]
+    if not static and "cache-control" not in present:
+        missing.append(("Cache-Control", "no-store"))  # pages show what only this user may see
+    if secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", "max-age=31536000"))
+    return missing
+
+
 def _finish(response: Response) -> Response:
     if "eduops_new_login_cookie" in g:
         response.set_cookie(LOGIN_COOKIE, g.eduops_new_login_cookie, httponly=True, samesite="Lax",
                             secure=request.is_secure)
     headers = response.headers
-    # One pass over the answer's headers (this runs for every agent report too): add what is missing.
-    present = {name.lower() for name in headers.keys()}
-    missing = [(name, value) for name, value in _SECURITY_HEADERS if name.lower() not in present]
-    if request.endpoint != "static" and "cache-control" not in present:
-        missing.append(("Cache-Control", "no-store"))  # pages show what only this user may see
-    if request.is_secure and "strict-transport-security" not in present:
-        missing.append(("Strict-Transport-Security", "max-age=31536000"))
-    headers.extend(missing)
+    headers.extend(security_headers({name.lower() for name in headers.keys()}, request.is_secure,
+                                    request.endpoint == "static"))
     return response
 
 

@@ -108,25 +108,32 @@ INTERNAL = ("The hub failed on this request; the fault is logged. "
             "Try again later and tell the county technology centre if it persists.")
 
 
-def _answer(status: int, error: str, message: str, extra: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None):
+def refusal(exc: Exception, health: dbmod.StorageHealth, where: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, JSON body and headers of the API's answer to ``exc``, wherever the request was
+    handled (the Flask app, or a route answered below it: eduops/bare.py). A storage fault (disk full)
+    opens or continues an episode; anything unexpected is logged with its traceback."""
+    if isinstance(exc, sqlite3.Error) and (problem := dbmod.storage_fault(exc)):
+        health.failed(problem)  # logs once per episode
+        exc = storage_refusal(problem)
+    if isinstance(exc, ApiError):
+        headers = {"Retry-After": str(int(exc.extra["retry_after"]))} if "retry_after" in exc.extra else {}
+        return exc.status, {"error": exc.error, "message": exc.message, **exc.extra}, headers
+    if isinstance(exc, DomainError):
+        return exc.status, {"error": exc.code, "message": exc.message, **exc.details}, {}
+    log.exception("unhandled error on %s", where)
+    return 500, {"error": "internal", "message": INTERNAL}, {}
+
+
+def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
     if request.path.startswith("/api/"):
-        body = {"error": error, "message": message, **(extra or {})}
         return jsonify(body), status, headers or {}
-    return render_template("error.html", status=status, message=message), status, headers or {}
+    return render_template("error.html", status=status, message=body["message"]), status, headers or {}
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):
-        headers = {}
-        if "retry_after" in exc.extra:
-            headers["Retry-After"] = str(int(exc.extra["retry_after"]))
-        return _answer(exc.status, exc.error, exc.message, exc.extra, headers)
-
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        return _answer(exc.status, exc.code, exc.message, exc.details)
+    @app.errorhandler(Exception)
+    def refused(exc: Exception):  # ApiError, DomainError, a storage fault, or a bug
+        return _answer(*refusal(exc, storage_health(), f"{request.method} {request.path}"))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -134,18 +141,5 @@ def init_app(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 413:
             message = too_large_message(app.config["MAX_CONTENT_LENGTH"])
-        return _answer(status, _CODES.get(status, "error"), message,
-                       headers=dict(exc.get_headers()) if status == 405 else None)
-
-    @app.errorhandler(sqlite3.Error)
-    def database_error(exc: sqlite3.Error):
-        problem = dbmod.storage_fault(exc)
-        if problem is None:
-            return unexpected(exc)
-        storage_health().failed(problem)  # logs once per episode
-        return api_error(storage_refusal(problem))
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return _answer(500, "internal", INTERNAL)
+        return _answer(status, {"error": _CODES.get(status, "error"), "message": message},
+                       dict(exc.get_headers()) if status == 405 else None)

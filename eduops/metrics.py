@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, disable_created_metrics,
                                generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -271,17 +271,7 @@ def init_app(app: Flask, config: Config, clock: Callable[[], datetime]) -> Colle
     ingest = Histogram("eduops_ingest_duration_seconds", "Time to answer a batch of agent reports, "
                        "commit included.", registry=registry,
                        buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-
-    @app.before_request
-    def start_timer() -> None:
-        g.eduops_started = time.perf_counter()
-
-    @app.after_request
-    def time_ingest(response: Response) -> Response:
-        if request.endpoint == "fleet.reports" and "eduops_started" in g:
-            ingest.observe(time.perf_counter() - g.eduops_started)
-        return response
-
+    app.extensions["eduops_ingest_duration"] = ingest  # observed by the report route (eduops/fleet/api.py)
     app.extensions["eduops_metrics"] = registry
     app.register_blueprint(bp)
     return registry

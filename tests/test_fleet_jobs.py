@@ -206,11 +206,23 @@ def test_one_failing_batch_in_a_group_does_not_take_the_others_with_it(fleet, ca
     with caplog.at_level(logging.ERROR):
         assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}), dbmod.StorageHealth())
     assert (bool(bad.failed), bool(good.failed), revoked.key_revoked) == (True, False, True)
-    assert all(s.done.is_set() for s in (bad, good, revoked))
+    assert not any(s.done.locked() for s in (bad, good, revoked))  # every waiter woken
     assert [u for (u,) in db.execute("SELECT uuid FROM reports")] == [good.rows[0].uuid]
     assert db.execute("SELECT room_code FROM agents").fetchone()[0] == "S1-R2"
     assert dict(db.execute("SELECT outcome, count FROM ingest_counts").fetchall()) == \
         {"accepted": 1, "rejected:invalid": 2}
+
+
+def test_batches_that_arrive_while_a_group_is_written_join_its_commit(fleet):
+    _, agent, _, db = fleet
+    key_hash = db.execute("SELECT key_hash FROM agents").fetchone()[0]
+    first, *arriving = [submission(agent.agent_id, key_hash, f"00000000-0000-4000-8000-00000000002{n}")
+                        for n in range(3)]
+    waiting = list(arriving)
+    group = [first]
+    assert ingest.write_group(db, group, Counter(), dbmod.StorageHealth(), lambda: waiting.pop(0) if waiting else None)
+    assert group == [first, *arriving] and not any(s.done.locked() for s in group)
+    assert count(db, "reports") == 3
 
 
 def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fleet, db_path):
@@ -226,7 +238,7 @@ def test_a_group_that_cannot_commit_fails_every_batch_and_wakes_every_waiter(fle
     finally:
         blocker.conn.execute("ROLLBACK")
         blocker.conn.close()
-    assert all(s.failed and s.done.is_set() for s in group)
+    assert all(s.failed and not s.done.locked() for s in group)
     assert count(db, "reports") == 0
 
 

@@ -30,6 +30,8 @@ def test_a_report_is_accepted_stored_and_rolled_up(agent, db_path):
     assert ReportAnswer.model_validate_json(answer.content).results[0].status == "accepted"
     assert answer.json()["results"] == [{"id": report["id"], "status": "accepted"}]
     assert 54 <= answer.json()["next_report_in_s"] <= 66
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["Cache-Control"] == "no-store"
     [(agent_id, seq, body)] = query(db_path, "SELECT agent_id, seq, body FROM reports")
     assert (agent_id, seq) == (agent.agent_id, 1)
     assert json.loads(body)["resources"]["cpu_percent"] == 12.5

@@ -3,21 +3,23 @@
 Agents authenticate with their own keys, never with user accounts. Keys are
 looked up by their SHA-256 through a small in-process cache; the writer checks
 the key again inside its transaction, so a key revoked by any process (the CLI
-included) stops working at once.
+included) stops working at once. Reports, which every terminal sends every
+minute, are answered below Flask (eduops/bare.py); the other routes are Flask views.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Callable, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Callable, TypeVar
 
+import sqlite_utils
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from eduops import ctx, openapi
+from eduops import bare, ctx, errors, openapi
 from eduops.clock import to_iso
 from eduops.config import Config
 from eduops.ctx import get_db, hub_config
@@ -51,9 +53,14 @@ def _fleet() -> Fleet:
 
 
 def parse(model: type[M]) -> M:
-    """The request body as ``model``, or a precise 400 naming every field at fault."""
+    """The Flask request's body as ``model``, or a precise 400 naming every field at fault."""
+    return validated(model, request.get_data(cache=False))
+
+
+def validated(model: type[M], data: bytes) -> M:
+    """``data`` (JSON) as ``model``, or a precise 400 naming every field at fault."""
     try:
-        return model.model_validate_json(request.get_data(cache=False))
+        return model.model_validate_json(data)
     except ValidationError as exc:
         problems = exc.errors(include_url=False, include_context=False, include_input=False)
     if any(p["type"] == "json_invalid" for p in problems):
@@ -69,19 +76,21 @@ def _unauthorized(why: str) -> ApiError:
                     reenroll=True)
 
 
-def _key_hash() -> str:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+def _key_hash(authorization: str) -> str:
+    scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise _unauthorized("No agent key was sent (header 'Authorization: Bearer <agent key>')")
     return hash_secret(key.strip())
 
 
-def _identity(use_cache: bool) -> Identity:
-    key_hash = _key_hash()
-    keys = _fleet().keys
+def _identity(fleet: Fleet, authorization: str, db: Callable[[], sqlite_utils.Database],
+              use_cache: bool) -> Identity:
+    """The agent whose key the Authorization header carries; ``db`` opens a connection when needed."""
+    key_hash = _key_hash(authorization)
+    keys = fleet.keys
     identity = keys.get(key_hash) if use_cache else None
     if identity is None:
-        identity = agents.identity_by_key_hash(get_db(), key_hash)
+        identity = agents.identity_by_key_hash(db(), key_hash)
         if identity is None:
             raise _unauthorized("This agent key is unknown or revoked")
         if len(keys) >= MAX_CACHED_KEYS:
@@ -112,29 +121,28 @@ def next_report_in_s(config: Config, uniform: Callable[[float, float], float] = 
     return round(config.report_interval_s + uniform(-spread, spread), 1)
 
 
-@bp.post("/reports")
 @openapi.operation("Send a batch of reports (a live report is a batch of one)", body=ReportBatch,
                    answers={200: ReportAnswer, **ERRORS}, security="agentKey")
-def reports() -> Response:
-    config = hub_config()
-    identity = _identity(use_cache=True)
-    batch = parse(ReportBatch)
+def reports(fleet: Fleet, config: Config, now: datetime, environ: dict[str, Any],
+            db: Callable[[], sqlite_utils.Database]) -> dict[str, Any]:
+    """``POST /api/v1/reports``, answered below Flask (``init_app``): the answer, or an error raised."""
+    data = bare.body(environ, config.max_body_bytes)
+    identity = _identity(fleet, environ.get("HTTP_AUTHORIZATION", ""), db, use_cache=True)
+    batch = validated(ReportBatch, data)
     if len(batch.reports) > config.max_batch_reports:
         raise ApiError(413, "too_large", f"This batch holds {len(batch.reports)} reports; the hub takes at most "
                        f"{config.max_batch_reports} at once: send smaller batches.")
     move_to = None
     if batch.room and batch.room != identity.room_code:
-        school = agents.room_school(get_db(), batch.room)
+        school = agents.room_school(db(), batch.room)
         if school is None:
-            raise agents.unknown_room(get_db(), identity.school_code, batch.room)
+            raise agents.unknown_room(db(), identity.school_code, batch.room)
         if school != identity.school_code:
             raise ApiError(403, "forbidden", f"Room {batch.room} belongs to school {school}, not to this agent's "
                            f"school {identity.school_code}; enroll with a token of that school to move it there.")
         move_to = batch.room
-    now = ctx.now()
     rows, skew_s = ingest.report_rows(batch, now, config.timezone)
     submission = ingest.Submission(identity, rows, skew_s, now, move_to)
-    fleet = _fleet()
     try:
         fleet.writer.submit(submission, COMMIT_WAIT_S)
     except ingest.BusyError as exc:
@@ -147,17 +155,15 @@ def reports() -> Response:
         raise _unauthorized("This agent key was revoked")
     if move_to:
         fleet.keys[identity.key_hash] = Identity(identity.id, identity.school_code, move_to, identity.key_hash)
-    # json.dumps straight into the answer: jsonify's provider costs more than the encoding (this runs per report)
-    return Response(json.dumps({"results": [{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
-                                "next_report_in_s": next_report_in_s(config), "commands": submission.commands},
-                               ensure_ascii=False), mimetype="application/json")
+    return {"results": [{"id": r.uuid, "status": s} for r, s in zip(rows, submission.statuses)],
+            "next_report_in_s": next_report_in_s(config), "commands": submission.commands}
 
 
 @bp.get("/schedule")
 @openapi.operation("The sessions this agent's room records in the coming days (answer 304 when unchanged)",
                    answers={200: ScheduleAnswer, 304: None, 401: ErrorAnswer}, security="agentKey")
 def schedule() -> Response:
-    identity = _identity(use_cache=True)
+    identity = _identity(_fleet(), request.headers.get("Authorization", ""), get_db, use_cache=True)
     now = ctx.now()
     until = now + timedelta(days=hub_config().schedule_days)
     kind, sessions, etag = recordings.room_schedule(get_db(), identity.room_code, now, until)
@@ -173,20 +179,30 @@ def schedule() -> Response:
                    answers={200: CommandAckAnswer, 404: ErrorAnswer, 409: ErrorAnswer, **ERRORS},
                    security="agentKey")
 def ack(command_id: str) -> Response:
-    identity = _identity(use_cache=False)
+    identity = _identity(_fleet(), request.headers.get("Authorization", ""), get_db, use_cache=False)
     answer = parse(CommandAck)
     commands.acknowledge(get_db(), identity.id, command_id, answer.status, answer.detail, ctx.now())
     return jsonify(id=command_id, status=answer.status)
 
 
-@bp.after_request
-def count_rejected_reports(response: Response) -> Response:
-    if request.endpoint == "fleet.reports" and response.status_code >= 400:
-        body = response.get_json(silent=True) or {}
-        _fleet().writer.count(f"rejected:{body.get('error', response.status_code)}")
-    return response
-
-
 def init_app(app: Flask, config: Config) -> None:
-    app.extensions["eduops_fleet"] = Fleet(ingest.IngestWriter(config.db_path, app.extensions["eduops_storage"]))
+    """The fleet's routes on the hub (an ``eduops.app.Hub``, which answers the report route below Flask)."""
+    fleet = Fleet(ingest.IngestWriter(config.db_path, app.extensions["eduops_storage"]))
+    app.extensions["eduops_fleet"] = fleet
     app.register_blueprint(bp)
+    health, duration, clock = (app.extensions["eduops_storage"], app.extensions["eduops_ingest_duration"],
+                               app.config["EDUOPS_CLOCK"])
+
+    def answer_reports(environ: dict[str, Any], start_response: bare.StartResponse) -> list[bytes]:
+        started = time.perf_counter()
+        status, headers = 200, {}
+        try:
+            with bare.database(config.db_path) as db:
+                document = reports(fleet, config, clock(), environ, db)
+        except Exception as exc:  # the top of the request: every refusal in the API's one shape
+            status, document, headers = errors.refusal(exc, health, "POST /api/v1/reports")
+            fleet.writer.count(f"rejected:{document['error']}")
+        duration.observe(time.perf_counter() - started)
+        return bare.answer(start_response, environ, status, document, headers)
+
+    app.add_bare_route("/api/v1/reports", "fleet.reports", "POST", answer_reports, described_by=reports)

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -77,6 +78,14 @@ def report_rows(batch: ReportBatch, now: datetime, tz: str) -> tuple[list[Report
     return rows, skew.total_seconds()
 
 
+def _held_lock() -> threading.Lock:
+    # A lock the writer releases is the cheapest one-shot signal (an Event is a Condition and two locks
+    # in Python, made and waited on for every report).
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass
 class Submission:
     identity: Identity
@@ -85,7 +94,7 @@ class Submission:
     now: datetime
     move_to_room: str | None = None
     # Filled in by the writer:
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Lock = field(default_factory=_held_lock)  # released once recorded
     statuses: list[str] = field(default_factory=list)
     commands: list[dict] = field(default_factory=list)
     key_revoked: bool = False
@@ -161,11 +170,26 @@ def add_counts(db: sqlite_utils.Database, counts: Counter[str]) -> None:
                         "ON CONFLICT(outcome) DO UPDATE SET count = count + excluded.count", list(counts.items()))
 
 
+def _growing(group: list[Submission], more: Callable[[], Submission | None]) -> Iterator[Submission]:
+    """The group's batches, then those that arrive while it is written (appended to it), until none waits."""
+    i = 0
+    while True:
+        if i == len(group):
+            arrived = more() if len(group) < MAX_GROUP else None
+            if arrived is None:
+                return
+            group.append(arrived)
+        yield group[i]
+        i += 1
+
+
 def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str],
-                health: dbmod.StorageHealth) -> bool:
+                health: dbmod.StorageHealth, more: Callable[[], Submission | None] = lambda: None) -> bool:
     """Record a group of batches and the rejection counts in one transaction, then wake every waiter.
 
-    Each batch has its own savepoint: one that fails is marked failed alone. Returns
+    Batches that arrive meanwhile (``more``) join the group until none waits: the commit's fsync is the
+    writer's main cost, so the fewer commits the better, and a batch that arrived is better served by
+    this commit than by the next. Each batch has its own savepoint: one that fails is marked failed alone. Returns
     False if the transaction as a whole could not be committed (every batch failed); a
     storage fault (disk full) fails the whole group, since SQLite has dropped the transaction.
     """
@@ -173,7 +197,7 @@ def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Co
     try:
         with dbmod.write(db):
             outcomes = Counter(rejected)
-            for sub in group:
+            for sub in _growing(group, more):
                 db.conn.execute("SAVEPOINT submission")
                 try:
                     record_submission(db, sub)
@@ -198,7 +222,7 @@ def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Co
     else:
         health.succeeded()
     for sub in group:
-        sub.done.set()
+        sub.done.release()
     return committed
 
 
@@ -223,7 +247,7 @@ class IngestWriter:
         if self._queue.qsize() >= MAX_QUEUED:
             raise BusyError("the hub is writing a backlog of reports")
         self._queue.put(sub)
-        if not sub.done.wait(timeout_s):
+        if not sub.done.acquire(timeout=timeout_s):
             raise BusyError("the hub could not record the reports in time")
         if sub.failed:
             raise BusyError(sub.failed)
@@ -240,6 +264,12 @@ class IngestWriter:
                 self._thread = threading.Thread(target=self._run, name="eduops-ingest", daemon=True)
                 self._thread.start()
 
+    def _waiting(self) -> Submission | None:
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
     def _take_counts(self) -> Counter[str]:
         with self._lock:
             counts, self._counts = self._counts, Counter()
@@ -254,12 +284,7 @@ class IngestWriter:
                 group = [self._queue.get(timeout=1.0)]
             except queue.Empty:
                 group = []
-            while group and len(group) < MAX_GROUP:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
             rejected = self._take_counts()
-            if (group or rejected) and not write_group(db, group, rejected, self.health):
+            if (group or rejected) and not write_group(db, group, rejected, self.health, self._waiting):
                 with self._lock:  # keep the rejections for the next transaction
                     self._counts.update(rejected)
