@@ -362,7 +362,7 @@ class Recorder:
     def _next_wake(self, now: datetime) -> float:
         moments = [s.start for s in self.schedule.slots if now < s.start and s.id not in self.records]
         moments += [s.end for s in self.schedule.slots if now < s.end and s.id in self.records]
-        if self._fetch_due:
+        if self._fetch_due and self._fetch_due > now:  # one held back before a start comes after it
             moments.append(self._fetch_due)
         wait = min([(m - now).total_seconds() for m in moments] + [IDLE_WAIT_S])
         if any(r.state == "recording" for r in self.records.values()):

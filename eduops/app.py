@@ -15,6 +15,7 @@ from eduops.bookings import api as bookings_api
 from eduops.bookings import feeds as bookings_feeds
 from eduops.bookings import pages as bookings_pages
 from eduops.clock import utcnow
+from eduops.delivery import api as delivery_api
 from eduops.delivery import pages as delivery_pages
 from eduops.config import Config
 from eduops.coverage import api as coverage_api
@@ -94,6 +95,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = utcnow) -> Flask:
     app.register_blueprint(fleet_pages.bp)
     app.register_blueprint(bookings_pages.bp)
     app.register_blueprint(bookings_feeds.bp)
+    app.register_blueprint(delivery_api.bp)
     app.register_blueprint(delivery_pages.bp)
     app.register_blueprint(openapi.bp)
 

@@ -91,6 +91,7 @@ POLICY = {
     **{f"delivery_pages.{view}": EVERYONE for view in ("overview", "overview_export", "upcoming", "notifications",
                                                         "notifications_read")},
     "delivery_pages.attendance": {"teacher", "it_staff", "admin"},
+    "delivery_api.delivered_figures": EVERYONE,
     **{f"delivery_pages.{view}": {"it_staff", "admin"} for view in ("robots", "add_robot", "delete_robot")},
 }
 

@@ -7,7 +7,9 @@ from eduops import db as dbmod
 from eduops.delivery import figures, store
 from eduops.errors import Invalid
 from scheduler import delivery_jobs
+from tests.support.accounts_helpers import Visitor, create_user
 from tests.support.delivery_kit import add_report, add_room_agent, add_session, add_user, build_county, utc
+from tests.support.hubprocess import HubProcess
 
 TERM = figures.Term(date(2026, 11, 2), date(2026, 11, 27))
 TZ = "Asia/Shanghai"
@@ -90,3 +92,53 @@ def test_the_current_term_is_the_one_holding_today():
     assert figures.current_term(terms, date(2027, 2, 1)).label == "2026-09-01..2027-01-22"  # the holidays
     assert figures.current_term(terms, date(2026, 8, 1)).label == "2026-09-01..2027-01-22"
     assert figures.current_term((), date(2026, 8, 1)) is None
+
+
+def test_a_school_bound_viewer_gets_the_figures_of_its_schools_only(term):
+    db, _ = term
+    columns = lambda row: tuple(row[c] for c in figures.COLUMNS)  # noqa: E731
+    host = figures.figures(db, TERM, TZ, schools={"S1"})
+    assert [(a["area_code"], [t["township_code"] for t in a["townships"]]) for a in host["areas"]] == [
+        ("main_urban", ["T01"])]
+    assert columns(host["county"]) == (3, 2.92, 0, 0, 3)              # what S1 hosted, S1's own attendance
+    receiver = figures.figures(db, TERM, TZ, schools={"S3"})
+    assert [a["area_code"] for a in receiver["areas"]] == ["zhehai"]
+    assert columns(receiver["county"]) == (0, 0, 1, 1, 6)             # S3 reached by B, its 6 teachers
+    assert figures.figures(db, TERM, TZ, schools=set())["areas"] == []
+
+
+@pytest.mark.e2e
+def test_the_figures_api_answers_what_the_page_shows_as_the_document_declares(term, db_path):
+    import jsonschema
+
+    viewer, it_s3 = create_user(db_path, "viewer"), create_user(db_path, "it_staff", ["S3"])
+    hub = HubProcess(db_path)
+    try:
+        doc = Visitor(hub.url).get("/api/openapi.json").json()
+        path = "/api/v1/delivery/figures"
+        answers = doc["paths"][path]["get"]["responses"]
+        assert set(answers) == {"200", "400", "401"}
+        check = lambda status, body: jsonschema.validate(  # noqa: E731
+            body, {**answers[status]["content"]["application/json"]["schema"], "components": doc["components"]})
+        asked = {"term": TERM.label}
+        county = Visitor(hub.url, viewer).get(path, params=asked)
+        assert county.status_code == 200
+        check("200", county.json())
+        assert county.json() == {**figures.figures(term[0], TERM, TZ), "kind": None}
+        assert (county.json()["county"]["held"], county.json()["county"]["hours"]) == (3, 2.92)
+        training = Visitor(hub.url, viewer).get(path, params={**asked, "kind": "teacher_training"}).json()
+        assert training["kind"] == "teacher_training" and training["county"]["held"] == 1
+        mine = Visitor(hub.url, it_s3).get(path, params=asked)
+        check("200", mine.json())
+        assert [a["area_code"] for a in mine.json()["areas"]] == ["zhehai"]
+        assert mine.json()["county"] == {"held": 0, "hours": 0, "schools_reached": 1, "rural_reached": 1,
+                                         "attendances": 6}
+        for params in ({"term": "2026-13-01..x"}, {"kind": "party"}, {"term": "2026-11-27..2026-11-02"}):
+            refused = Visitor(hub.url, viewer).get(path, params=params)
+            assert refused.status_code == 400 and refused.json()["error"] == "invalid", params
+            check("400", refused.json())
+        stranger = Visitor(hub.url).get(path, params=asked)
+        assert stranger.status_code == 401
+        check("401", stranger.json())
+    finally:
+        hub.stop()

@@ -6,6 +6,7 @@ import pytest
 
 from eduops import audit
 from eduops import db as dbmod
+from eduops.clock import to_iso
 from eduops.delivery import notify
 from eduops.delivery import recordings, store
 from scheduler import delivery_jobs
@@ -84,6 +85,33 @@ def test_delivery_records_who_was_reached_once_after_the_end(db, lesson):
     assert (delivered["held"], delivered["hours"], delivered["receivers"], delivered["receivers_reached"]) == \
         (1, 0.75, 2, 1)
     assert {r["room_code"]: r["reports"] for r in delivered["rooms"]} == {"S1-B": 3, "S2-R1": 1, "S3-R1": 0}
+
+
+def stood(db, agent_id, room, day, first_at):
+    """The fleet's rollup saw the agent in ``room`` on ``day`` from ``first_at`` on (as ingest writes it)."""
+    with dbmod.write(db):
+        db.execute("INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, "
+                   "school_wifi_reports) VALUES (?, ?, ?, 1, ?, 1, 0)", [agent_id, day, room, to_iso(first_at)])
+
+
+def test_a_terminal_moved_after_a_session_credits_the_room_it_reported_from_not_its_new_one(db, lesson):
+    day = T + timedelta(days=1)                                              # Tuesday 10:00 in Huize
+    morning = add_session(db, lesson["host"], day, 45, receivers=("S2-R1", "S2-R2"))
+    afternoon = add_session(db, lesson["host"], day + timedelta(hours=4), 45, receivers=("S2-R2",))
+    add_report(db, lesson["source"], day + timedelta(minutes=10))          # no rollup rows: its room now
+    add_report(db, lesson["source"], day + timedelta(hours=4, minutes=10))
+    stood(db, lesson["receiver"], "S2-R1", "2026-12-08", day - timedelta(minutes=31))
+    add_report(db, lesson["receiver"], day + timedelta(minutes=20))        # in S2-R1, during the morning
+    with dbmod.write(db):                                                   # then carried to S2-R2
+        db.execute("UPDATE agents SET room_code = 'S2-R2' WHERE id = ?", [lesson["receiver"]])
+    stood(db, lesson["receiver"], "S2-R2", "2026-12-08", day + timedelta(hours=2))
+    add_report(db, lesson["receiver"], day + timedelta(hours=2))
+    add_report(db, lesson["receiver"], day + timedelta(hours=4, minutes=20))  # in S2-R2, during the afternoon
+    delivery_jobs.record_deliveries(db, day + timedelta(hours=6), timedelta(days=3), store)
+    rooms = lambda session: {r["room_code"]: r["reports"] for r in store.delivery_of(db, session)["rooms"]}  # noqa: E731
+    assert rooms(morning) == {"S1-B": 1, "S2-R1": 1, "S2-R2": 0}
+    assert rooms(afternoon) == {"S1-B": 1, "S2-R2": 1}
+    assert store.delivery_of(db, morning)["receivers_reached"] == 1
 
 
 def test_a_session_whose_source_never_reported_was_not_held(db, lesson):

@@ -2,12 +2,14 @@
 the upcoming list, attendance, notifications, robots (masked), the overview and its workbook."""
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from eduops import db as dbmod
-from eduops.delivery import store
+from eduops.clock import to_iso
+from eduops.delivery import pages, recordings, store
 from scheduler import delivery_jobs
 from tests.support.delivery_kit import add_report, add_room_agent, add_session, build_county, utc
 
@@ -52,6 +54,26 @@ def test_the_session_page_shows_readiness_with_reasons_and_what_was_delivered(cl
     assert "已开课" in page and "2 个接收教室中 1 个在线收看" in page and "1.50 小时" in page
 
 
+def test_a_failed_recording_shows_its_reason_with_the_agents_phrase_translated(app, client, county, login, at,
+                                                                              db_path):
+    db = dbmod.connect(db_path)
+    source = db.execute("SELECT id FROM agents WHERE room_code = 'S1-B'").fetchone()[0]
+    said = "the recorder exited early (status 1): rtsp://10.1.2.9/main: Connection refused"
+    with dbmod.write(db):
+        recordings.record_recordings(db, source, to_iso(T + timedelta(minutes=20)),
+                                     [(str(county["training"]), "failed", said, to_iso(T + timedelta(minutes=12)))])
+    db.conn.close()
+    login(client, county["host"])
+    page = client.get(f"/bookings/{county['training']}").get_data(as_text=True)
+    assert '<span class="state failed">录制失败</span>' in page
+    assert "录播程序提前退出 (status 1): rtsp://10.1.2.9/main: Connection refused" in page
+    assert "2026-11-16 14:12" in page                                  # when it failed, by the agent
+    assert said in client.get(f"/bookings/{county['training']}?lang=en").get_data(as_text=True)
+    recorder = (Path(__file__).resolve().parent.parent / "agents" / "recorder.py").read_text(encoding="utf-8")
+    with app.test_request_context("/"):
+        assert all(lead in recorder for lead in pages.recording_leads())  # the phrases the agent really says
+
+
 def test_attendance_is_entered_by_a_receiving_schools_it_staff_and_no_one_elses(client, county, login, at, db_path):
     login(client, county["it_s3"])
     answer = client.post(f"/delivery/sessions/{county['training']}/attendance", data={"school": "S3", "teachers": "7"})
@@ -91,16 +113,26 @@ def test_it_staff_add_their_schools_robot_and_see_it_masked(client, county, logi
         "/delivery/robots", data={"school": "S1", "label": "x", "url": "https://x.invalid/"}).get_data(as_text=True)
 
 
-def test_the_overview_and_its_workbook_give_the_terms_figures(client, county, login, at, db_path):
-    login(client, county["it_s1"])
-    page = client.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
-    assert "空中课堂开课情况" in page
-    answer = client.get("/delivery/delivered.xlsx?term=2026-11-02..2026-11-27&kind=teacher_training")
+def workbook_rows(client, asked: str) -> dict:
+    answer = client.get("/delivery/delivered.xlsx?" + asked)
     assert answer.status_code == 200
-    sheet = load_workbook(io.BytesIO(answer.data)).active
-    rows = {(r[0], r[1]): r[2:] for r in sheet.iter_rows(min_row=4, values_only=True)}
+    return {(r[0], r[1]): r[2:] for r in load_workbook(io.BytesIO(answer.data)).active.iter_rows(
+        min_row=4, values_only=True)}
+
+
+def test_the_overview_and_its_workbook_give_the_terms_figures(app, client, county, login, make_user, at, db_path):
+    login(client, make_user("viewer"))
+    page = client.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
+    assert "空中课堂开课情况" in page and "仅统计本校" not in page
+    rows = workbook_rows(client, "term=2026-11-02..2026-11-27&kind=teacher_training")
     assert rows[("主城区", "古城街道")] == (1, 1.5, 0, 0, 0)
     assert rows[("者海片区", "者海镇")] == (0, 0, 1, 1, 0)
     assert rows[("全县", None)] == (1, 1.5, 1, 1, 0)
+    it_staff = app.test_client()
+    login(it_staff, county["it_s1"])                                  # IT staff: their school's figures only
+    assert "仅统计本校" in it_staff.get("/delivery/?term=2026-11-02..2026-11-27").get_data(as_text=True)
+    rows = workbook_rows(it_staff, "term=2026-11-02..2026-11-27&kind=teacher_training")
+    assert ("者海片区", "者海镇") not in rows
+    assert rows[("全县", None)] == (1, 1.5, 0, 0, 0)                  # S1 hosted it; S2 was reached, not S1
     assert client.get("/delivery/?term=2026-13-01..x").status_code == 400
     assert client.get("/delivery/?kind=party").status_code == 400

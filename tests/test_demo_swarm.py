@@ -1,12 +1,20 @@
 """The demo comes alive: simulated agents on the real agent code path report to a real hub over HTTP."""
+import html
 import random
+import re
+import signal
 import time
+from types import SimpleNamespace
 
+import psutil
 import pytest
+import requests
 
 from eduops import db as dbmod
 from eduops.demo import county as demomod
+from eduops.demo import recorders
 from eduops.demo.swarm import pick_classrooms
+from tests.support.accounts_helpers import login
 from tests.support.hubprocess import HubProcess
 
 pytestmark = pytest.mark.e2e  # real processes: a hub, agents, a browser or Prometheus
@@ -84,3 +92,66 @@ def test_observed_coverage_appears_in_the_hubs_metrics(demo):
                 if line.startswith('eduops_coverage_classes{') and 'kind="terminal"' in line
                 and 'source="observed"' in line]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in observed) > 0
+
+
+def signed_in_admin(process) -> requests.Session:
+    password = dict(re.findall(r"^\s+(demo-\S+)\s+\S+\s+password: (\S+)$", process.output, re.M))["demo-admin"]
+    browser = requests.Session()
+    login(browser, SimpleNamespace(username="demo-admin", password=password), base_url=process.url)
+    return browser
+
+
+def recorder_processes(db_path) -> list[psutil.Process]:
+    """The demo's simulated cameras: recorder commands running from its agents' settings."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        line = " ".join(proc.info["cmdline"] or [])
+        if recorders.CAMERA.strip() in line and str(db_path) in line:
+            found.append(proc)
+    return found
+
+
+def recording_state(browser, url, session_id) -> str:
+    page = browser.get(f"{url}/bookings/{session_id}?lang=en", timeout=10)
+    assert page.status_code == 200
+    found = re.search(r'<ul class="recordings">\s*<li><span class="state [a-z]+">([^<]+)</span>', page.text)
+    return found.group(1) if found else ""
+
+
+def test_the_broadcast_rooms_simulated_recorders_record_the_demos_sessions(demo):
+    process, db_path = demo
+    browser = signed_in_admin(process)
+    show = query(db_path, "SELECT id FROM sky_sessions WHERE title LIKE '录播机演示%' ORDER BY starts_at")
+    assert len(show) == 20                                              # 5 broadcast schools, 4 rounds
+    first, last = show[0], show[-1]
+    seen, ahead, metrics = set(), set(), set()
+    deadline = time.monotonic() + 420
+    while "Recording finished" not in seen and time.monotonic() < deadline:
+        seen.add(recording_state(browser, process.url, first[0]))
+        ahead.add(recording_state(browser, process.url, last[0]))
+        metrics |= {line.split('"')[1] for line in process.get("/metrics").text.splitlines()
+                    if line.startswith("eduops_recordings{") and float(line.rsplit(" ", 1)[1]) > 0}
+        time.sleep(2)
+    assert {"Recording", "Recording finished"} <= seen, seen                  # scheduled -> recording -> finished
+    assert "Scheduled" in ahead and ahead <= {"", "Scheduled"}, ahead  # an hour ahead: reported, not begun
+    assert {"scheduled", "recording", "finished"} <= metrics, metrics
+    camera = db_path.with_name(db_path.name + ".agents") / "recordings"
+    assert (camera / f"{query(db_path, f'SELECT source_room_code FROM sky_sessions WHERE id = {first[0]}')[0][0]}"
+                      f"-session-{first[0]}.txt").read_text().startswith("simulated recording started")
+    # The made-up past: recordings of the week's sessions, one failed with the recorder's reason.
+    failed = query(db_path, "SELECT session_id, reason FROM recordings WHERE state = 'failed'")
+    assert len(failed) == 1 and "exited early" in failed[0][1]
+    page = browser.get(f"{process.url}/bookings/{failed[0][0]}?lang=en", timeout=10).text
+    assert "Recording failed" in page and html.escape(failed[0][1]) in page
+
+
+def test_stopping_the_demo_ends_its_recorders(demo):
+    process, db_path = demo
+    deadline = time.monotonic() + 420  # the demo's first short recordings run one after another for 6 minutes
+    while not recorder_processes(db_path) and time.monotonic() < deadline:
+        time.sleep(1)
+    running = recorder_processes(db_path)
+    assert running, "no simulated recorder was recording"
+    process.stop(signal.SIGINT)                                       # Ctrl-C
+    gone, alive = psutil.wait_procs(running, timeout=5)
+    assert not alive and not recorder_processes(db_path)

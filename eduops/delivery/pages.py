@@ -1,13 +1,14 @@
 """Delivery pages: the overview of what was delivered (with its XLSX), a session's readiness, recording
 and delivery (on the booking session page), training attendance, notifications, and group robots.
 
-Reading is county-wide, like the schedules; entering attendance is for the host and the IT staff
+Sessions are read county-wide, like the schedules; the delivered figures are the viewer's schools'
+(IT staff and teachers see their own, like coverage); entering attendance is for the host and the IT staff
 of a school the session touches; robots are set by IT staff for their schools and by the admin
 for any school and county-wide. Storage is in ``store``, ``notify`` and ``figures``.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -17,11 +18,9 @@ from eduops import ctx
 from eduops.auth import ROLES, current_user, require, school_scope
 from eduops.bookings import labels as booking_labels
 from eduops.bookings import schedule
-from eduops.clock import local_day
 from eduops.ctx import get_db, hub_config
-from eduops.delivery import export, figures, notify, recordings, store
+from eduops.delivery import export, notify, recordings, store, web
 from eduops.errors import DomainError, Invalid, NotFound
-from scheduler.timetable import parse_holidays
 
 bp = Blueprint("delivery_pages", __name__)
 
@@ -40,7 +39,30 @@ def attendance_error(code: str) -> str:
 
 
 def recording_states() -> dict[str, str]:
-    return {"scheduled": _("Scheduled"), "recording": _("Recording"), "finished": _("Recorded"), "failed": _("Failed")}
+    return {"scheduled": _("Scheduled"), "recording": _("Recording"), "finished": _("Recording finished"),
+            "failed": _("Recording failed")}
+
+
+def recording_leads() -> dict[str, str]:
+    """The phrases agents/recorder.py begins a failure's reason with, in the reader's language."""
+    return {"the agent was not running during the session": _("the agent was not running during the session"),
+            "the recorder exited early": _("the recorder exited early"),
+            "the start command failed": _("the start command failed"),
+            "the stop command failed": _("the stop command failed"),
+            "cannot run the start command": _("cannot run the start command"),
+            "cannot run the stop command": _("cannot run the stop command"),
+            "the start command did not return within": _("the start command did not return within"),
+            "the stop command did not return within": _("the stop command did not return within")}
+
+
+def recording_reason(reason: str) -> str:
+    """A recorder's reason as the page shows it. The agent reports it in English (it runs without
+    Babel, and the reason ends with its recorder's own last words): the known leading phrase is
+    translated, the rest (status, the recorder's words) is shown as it came."""
+    for lead, text in recording_leads().items():
+        if reason.startswith(lead):
+            return text + reason[len(lead):]
+    return reason
 
 
 def notification_text(n: dict[str, Any]) -> str:
@@ -83,49 +105,27 @@ def helpers() -> dict[str, Any]:
     """For the booking pages too: the session page shows the panel, the lists the summary."""
     return {"delivery_panel": panel, "readiness_summary": readiness_summary, "reason_text": reason_text,
             "unread_notifications": lambda: notify.unread_count(get_db(), current_user().id),
-            "recording_states": recording_states, "notification_text": notification_text}
+            "recording_states": recording_states, "recording_reason": recording_reason,
+            "notification_text": notification_text}
 
 
 # The overview of what was delivered -----------------------------------------------------------------
 
-def _terms() -> list[figures.Term]:
-    return [figures.Term(*t) for t in parse_holidays(hub_config().terms)]
-
-
-def _chosen() -> tuple[figures.Term, str | None]:
-    """The term and kind asked for (default: the current term, every kind); 400 on anything else."""
-    asked, kind = request.args.get("term", ""), request.args.get("kind") or None
-    if kind is not None and kind not in booking_labels.kinds():
-        raise Invalid(_("Unknown kind %(kind)s.", kind=kind), code="invalid")
-    if asked:
-        first, _sep, last = asked.partition("..")
-        try:
-            term = figures.Term(date.fromisoformat(first), date.fromisoformat(last))
-        except ValueError:
-            raise Invalid(_("A term is two dates, such as 2026-09-01..2027-01-22."), code="invalid") from None
-        if term.last < term.first:
-            raise Invalid(_("A term is two dates, such as 2026-09-01..2027-01-22."), code="invalid")
-        return term, kind
-    today = date.fromisoformat(local_day(ctx.now(), hub_config().timezone))
-    term = figures.current_term(tuple((t.first, t.last) for t in _terms()), today)
-    return term or figures.Term(today.replace(month=1, day=1), today), kind
-
-
 @bp.get("/delivery/")
 @require(*ROLES)
 def overview():
-    term, kind = _chosen()
-    found = figures.figures(get_db(), term, hub_config().timezone, kind)
-    return render_template("delivery/overview.html", figures=found, term=term, kind=kind or "", terms=_terms(),
-                           kinds=booking_labels.kinds(),
+    term, kind = web.chosen(request.args)
+    return render_template("delivery/overview.html", figures=web.scoped_figures(term, kind), term=term,
+                           kind=kind or "", terms=web.terms(), kinds=booking_labels.kinds(),
+                           scoped=school_scope(current_user()) is not None,
                            xlsx_url=url_for(".overview_export", term=term.label, kind=kind or None))
 
 
 @bp.get("/delivery/delivered.xlsx")
 @require(*ROLES)
 def overview_export():
-    term, kind = _chosen()
-    body = export.to_xlsx(figures.figures(get_db(), term, hub_config().timezone, kind))
+    term, kind = web.chosen(request.args)
+    body = export.to_xlsx(web.scoped_figures(term, kind))
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="sky-classroom-{term.label}.xlsx"'})
 

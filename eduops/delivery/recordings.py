@@ -34,6 +34,17 @@ def room_schedule(db: sqlite_utils.Database, room_code: str, now: datetime,
     return kind, sessions, f'"{tag}"'
 
 
+def sessions_recorded_in(db: sqlite_utils.Database, room_codes: Collection[str], since: datetime,
+                         until: datetime) -> list[dict[str, Any]]:
+    """Sessions to be recorded in ``room_codes`` that ended within [since, until), oldest first
+    (the demo's made-up past of its recorders)."""
+    return list(db.query(
+        f"SELECT id, source_room_code AS room_code, starts_at, ends_at FROM sky_sessions "
+        f"WHERE source_room_code IN ({','.join('?' * len(room_codes)) or 'NULL'}) "
+        "AND state IN ('booked', 'finished') AND (recorded = 1 OR kind = 'recording') AND ends_at >= ? AND ends_at < ? "
+        "ORDER BY ends_at", [*sorted(room_codes), to_iso(since), to_iso(until)]))
+
+
 def record_recordings(db: sqlite_utils.Database, agent_id: str, reported_at: str,
                       recordings: Sequence[tuple[str, str, str, str | None]]) -> None:
     """Keep each recording's newest state (inside the ingest transaction). Ids that are not a

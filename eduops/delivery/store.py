@@ -147,13 +147,28 @@ def sessions_to_deliver(db: sqlite_utils.Database, now: datetime, oldest_end: da
         "ORDER BY s.ends_at", [to_iso(now), to_iso(oldest_end)])]
 
 
+# A report counts for the room its agent stood in when it reported: the room of the agent's latest
+# stint begun by then, from the rollup per (room, day, agent) with the day's first report there
+# (a terminal moved after a session credits its old room, not its new one). An agent without rollup
+# rows near the session counts for its current room. Candidates are the room's agents now and the
+# agents the rollup saw there on the session's days; "near" is a UTC date a day either side, which
+# holds the county-local day of any zone. ?1 room, ?2 start, ?3 end, ?4 first day, ?5 last day.
+ROOM_REPORTS = """
+SELECT COUNT(*) FROM (SELECT id AS agent_id, room_code AS now_in FROM agents WHERE room_code = ?1
+                      UNION SELECT d.agent_id, a.room_code FROM agent_days d JOIN agents a ON a.id = d.agent_id
+                      WHERE d.room_code = ?1 AND d.day BETWEEN ?4 AND ?5) c
+JOIN reports r ON r.agent_id = c.agent_id AND r.report_at >= ?2 AND r.report_at < ?3
+WHERE coalesce((SELECT o.room_code FROM agent_days o WHERE o.agent_id = r.agent_id AND o.day >= ?4
+                AND o.first_report_at <= r.report_at ORDER BY o.first_report_at DESC LIMIT 1), c.now_in) = ?1
+"""
+
+
 def room_reports(db: sqlite_utils.Database, session_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Each room of the session with the reports its agents made during ``[start, end)``."""
+    """Each room of the session with the reports made there during ``[start, end)``."""
     rooms = session_rooms(db, session_id)
+    days = [(start - timedelta(days=1)).date().isoformat(), (end + timedelta(days=1)).date().isoformat()]
     for room in rooms:
-        room["reports"] = db.execute(
-            "SELECT COUNT(*) FROM reports r JOIN agents a ON a.id = r.agent_id WHERE a.room_code = ? "
-            "AND r.report_at >= ? AND r.report_at < ?", [room["room_code"], to_iso(start), to_iso(end)]).fetchone()[0]
+        room["reports"] = db.execute(ROOM_REPORTS, [room["room_code"], to_iso(start), to_iso(end), *days]).fetchone()[0]
     return rooms
 
 

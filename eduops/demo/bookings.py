@@ -11,6 +11,7 @@ the past), then the jobs run as of now: what has ended is finished, unapproved o
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from eduops.audit import Actor
 from eduops.bookings import rules_of, schedule, schemas, store
 from eduops.config import Config
 from eduops.demo.county import GRADE_NAMES
-from eduops.errors import Conflict
+from eduops.errors import Conflict, DomainError
 
 DEMO = Actor("demo-admin", "demo")
 LEADS = {"main_urban": "S001"}  # elsewhere the lead is the first school of the area's first township
@@ -164,3 +165,40 @@ def _try(book) -> int:
         return len(book())
     except Conflict:
         return 0
+
+
+SHOW_ROUNDS, SHOW_EVERY, SHOW_LENGTH = 4, timedelta(minutes=15), timedelta(minutes=2)
+
+
+def book_recorder_show(db: sqlite_utils.Database, now: datetime, config: Config,
+                       rooms: list[tuple[str, str]]) -> int:
+    """Short recordings in the broadcast rooms ``[(room, school)]`` of the simulated recorders: the
+    first a minute or two from now, one room after another, then every 15 minutes for an hour, so
+    the demo shows its recorders at work (scheduled, recording, recorded) at whatever hour it runs.
+
+    Booked through the store's rules but at any hour and only two minutes long, which a person
+    cannot book: otherwise the demo would wait for a school day's recording slot. One room per
+    school, as each school's sessions share its host; a slot taken (a lesson, an earlier start of
+    the demo) is left out."""
+    rules = rules_of(config)
+    anytime = replace(rules, hours=((0, 24 * 60),), min_length=SHOW_LENGTH,
+                      timetable=replace(rules.timetable, school_days=frozenset(range(7)), holidays=()))
+    admin = accounts.user_named(db, "demo-admin")
+    tz = ZoneInfo(config.timezone)
+    first = (now + timedelta(seconds=140)).replace(second=0, microsecond=0)  # 80 to 140 s from now
+    schools = {}
+    for room, school in rooms:
+        schools.setdefault(school, room)
+    count = 0
+    for n, (school, room) in enumerate(sorted(schools.items())):
+        host = _host(db, school, now)
+        for k in range(SHOW_ROUNDS):
+            starts = first + n * timedelta(minutes=1) + k * SHOW_EVERY
+            req = schemas.BookingRequest(kind="recording", title=f"录播机演示 {starts.astimezone(tz):%H:%M}",
+                                         source_room=room, host=host, starts_at=starts, ends_at=starts + SHOW_LENGTH,
+                                         recorded=True)
+            try:
+                count += len(store.book(db, req, admin, DEMO, anytime, now)["sessions"])
+            except DomainError:  # taken, or across midnight
+                continue
+    return count

@@ -3,10 +3,12 @@
 Only the probes are simulated, as classroom life: terminals switch on for the first
 period and off after the last (a few are left on overnight), some never report after
 enrolling, some schools have flaky Wi-Fi, a few machines have a wrong clock, and one
-pair shares a cloned disk image.
+pair shares a cloned disk image. Each broadcast room's terminal is its recorder machine and runs
+the real recorder duty too, with a simulated camera (recorders.py).
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import random
@@ -25,13 +27,16 @@ from requests.adapters import HTTPAdapter
 from agents import config as agent_config
 from agents.client import HubClient, Outcome
 from agents.enrollment import enroll
-from agents.loop import Agent, make_report
+from agents.loop import Agent, make_report, unsupported_command
+from agents.recorder import IDLE_WAIT_S, Recorder, RecorderSettings, WithRecordings
 from agents.spool import Spool
 from agents.state import State
 from eduops import __version__
 from eduops import db as dbmod
 from eduops.audit import Actor
 from eduops.config import Config
+from eduops.delivery import recordings
+from eduops.demo import recorders
 from eduops.fleet import tokens
 from scheduler.timetable import Timetable
 
@@ -56,6 +61,14 @@ class Classroom:
     silent: bool             # enrolled, then never reports (unplugged, broken, re-imaged)
     clock_offset_s: float    # a wrong machine clock
     machine_id: str
+    recorder: bool = False   # a broadcast room's recorder machine: always on, its clock kept right
+
+
+@dataclass(frozen=True)
+class Simulated:
+    room: Classroom
+    agent: Agent
+    recorder: Recorder | None
 
 
 class ClassroomLife:
@@ -125,9 +138,10 @@ def pick_classrooms(db: sqlite_utils.Database, count: int, rng: random.Random,
     flaky = {row[1] for row in chosen if rng.random() < 0.15}
     rooms = [Classroom(terminal=code, school=school, room=room, kind=kind, wifi_ssid=ssid or "",
                        wired=bool(wired) and rng.random() > 0.05, flaky_wifi=school in flaky,
-                       left_on=rng.random() < 0.1, silent=not is_broadcast and rng.random() < 0.04,
-                       clock_offset_s=rng.choice([-1, 1]) * rng.uniform(120, 900) if rng.random() < 0.03 else 0.0,
-                       machine_id=f"demo-{code}")
+                       left_on=rng.random() < 0.1 or bool(is_broadcast), silent=not is_broadcast and rng.random() < 0.04,
+                       clock_offset_s=0.0 if is_broadcast or rng.random() >= 0.03
+                       else rng.choice([-1, 1]) * rng.uniform(120, 900),
+                       machine_id=f"demo-{code}", recorder=bool(is_broadcast))
              for code, school, room, kind, ssid, wired, is_broadcast in chosen]
     if len(rooms) >= 2:  # a cloned disk image: two machines claim one machine id
         rooms[-1] = Classroom(**{**rooms[-1].__dict__, "machine_id": rooms[-2].machine_id})
@@ -160,7 +174,7 @@ class Swarm:
         self.stop_event.set()
         self._thread.join(timeout=15)
 
-    def _agents(self) -> list[tuple[Classroom, Agent]]:
+    def _agents(self) -> list[Simulated]:
         """Enroll every simulated agent through the hub's real enrollment endpoint."""
         database = dbmod.connect(self.config.db_path)
         try:
@@ -168,15 +182,20 @@ class Swarm:
             now = datetime.now(timezone.utc)
             secrets = {school: tokens.create_token(database, school, now, timedelta(hours=1), None, DEMO).secret
                        for school in sorted({r.school for r in rooms})}
+            past = recordings.sessions_recorded_in(database, {r.room for r in rooms if r.recorder},
+                                                   *recorders.past_window(now))
         finally:
             database.conn.close()
+        failed_id = past[-1]["id"] if past else None  # the newest of the made-up past failed
         made = []
         for room in rooms:
             if self.stop_event.is_set():
                 break
             state = State(self.state_root / room.terminal)
             state.create()
-            settings = agent_config.load(overrides={"state_dir": str(state.dir), "start_delay_max_s": 60.0})
+            settings = agent_config.load(overrides={
+                "state_dir": str(state.dir), "start_delay_max_s": 60.0,
+                **(recorders.recorder_settings(self.state_root / "recordings", room.room) if room.recorder else {})})
             clock = skewed_clock(room.clock_offset_s)
             client = HubClient(self.session, settings.http_timeout_s, clock=clock)
             answer = enroll(client, state, hub_url=self.hub_url, token=secrets[room.school], room=room.room,
@@ -191,8 +210,15 @@ class Swarm:
             spool = Spool(state.spool_path, settings.spool_max_reports, settings.spool_max_bytes)
             if spool.status().spooled == 0 and not room.silent:
                 self._remember_last_week(spool, life, clock())
-            made.append((room, Agent(settings, state, spool, client, life, clock=clock,
-                                     rng=random.Random(room.terminal), stop=self.stop_event)))
+            recorder, probes, on_command = None, life, unsupported_command
+            if room.recorder:
+                recorders.remember_last_week(state, [s for s in past if s["room_code"] == room.room], failed_id)
+                recorder = Recorder(RecorderSettings.from_settings(settings), state, client, clock=clock,
+                                    stop=self.stop_event)
+                probes, on_command = WithRecordings(life, recorder), recorder.handler(unsupported_command)
+            made.append(Simulated(room, Agent(settings, state, spool, client, probes, clock=clock,
+                                              rng=random.Random(room.terminal), on_command=on_command,
+                                              stop=self.stop_event), recorder))
         return made
 
     def _remember_last_week(self, spool: Spool, life: ClassroomLife, now: datetime) -> None:
@@ -207,30 +233,52 @@ class Swarm:
 
     def _run(self) -> None:
         try:
-            agents = self._agents()
+            simulated = self._agents()
         except Exception:  # the top of the swarm's thread: the hub keeps serving without it
             log.exception("demo swarm failed to start")
             return
-        log.info("demo swarm: %d simulated agents reporting to %s", len(agents), self.hub_url)
-        due = [(time.monotonic() + agent.start_delay(), n) for n, (room, agent) in enumerate(agents)
-               if not room.silent]
+        log.info("demo swarm: %d simulated agents reporting to %s", len(simulated), self.hub_url)
+        installing = set(range(len(simulated)))  # on while IT staff install the agent, whatever the hour
+
+        def report(n: int) -> float:
+            sim = simulated[n]
+            try:
+                if n in installing or switched_on(sim.room, self.timetable, datetime.now(timezone.utc)):
+                    installing.discard(n)
+                    return sim.agent.cycle().next_in_s
+                return RECHECK_OFF_S
+            except Exception:  # one agent's fault must not stop the others
+                log.exception("demo agent %s failed a cycle", sim.room.terminal)
+                return sim.agent.after_crash()
+
+        def record(recorder: Recorder) -> float:
+            try:
+                return recorder.tick()
+            except Exception:  # the top of the duty, as recorder.run: log it, carry on
+                log.exception("demo recording tick failed")
+                return IDLE_WAIT_S
+
+        machines = [n for n, sim in enumerate(simulated) if sim.recorder]
+        first = {n: report(n) for n in machines}  # the recorder machines report first, then their sessions are booked
+        if machines and not self.stop_event.is_set():
+            try:  # after their machines reported, so the readiness check finds them online
+                log.info("demo swarm: %d short recordings booked in the broadcast rooms", recorders.book_show(
+                    self.config, [(simulated[n].room.room, simulated[n].room.school) for n in machines]))
+            except Exception:  # the recorders still record what the term booked
+                log.exception("demo swarm could not book its recorders' sessions")
+        duties = [functools.partial(report, n) for n in range(len(simulated))]
+        duties += [functools.partial(record, simulated[n].recorder) for n in machines]
+        now = time.monotonic()
+        due = [(now + first.get(n, sim.agent.start_delay()), n) for n, sim in enumerate(simulated)
+               if not sim.room.silent]
+        due += [(now, n) for n in range(len(simulated), len(duties))]
         heapq.heapify(due)
         lock = threading.Lock()
-        installing = set(range(len(agents)))  # on while IT staff install the agent, whatever the hour
 
-        def cycle(n: int) -> None:
-            room, agent = agents[n]
-            try:
-                if n in installing or switched_on(room, self.timetable, datetime.now(timezone.utc)):
-                    installing.discard(n)
-                    wait = agent.cycle().next_in_s
-                else:
-                    wait = RECHECK_OFF_S
-            except Exception:  # one agent's fault must not stop the others
-                log.exception("demo agent %s failed a cycle", room.terminal)
-                wait = agent.after_crash()
+        def run(n: int) -> None:
+            wait = duties[n]()
             with lock:
-                heapq.heappush(due, (time.monotonic() + max(wait, 1.0), n))
+                heapq.heappush(due, (time.monotonic() + max(wait, 0.1 if n >= len(simulated) else 1.0), n))
 
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="demo-agent") as pool:
             while not self.stop_event.is_set():
@@ -240,10 +288,11 @@ class Swarm:
                         ready.append(heapq.heappop(due)[1])
                     next_at = due[0][0] if due else time.monotonic() + 1
                 for n in ready:
-                    pool.submit(cycle, n)
+                    pool.submit(run, n)
                 self.stop_event.wait(max(0.05, min(1.0, next_at - time.monotonic())))
-        for _room, agent in agents:
-            agent.spool.close()
+        recorders.stop_recorders(simulated[n].recorder for n in machines)
+        for sim in simulated:
+            sim.agent.spool.close()
 
 
 def skewed_clock(offset_s: float):
