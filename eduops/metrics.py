@@ -70,8 +70,12 @@ def coverage_section(db: sqlite_utils.Database, config: Config, now: datetime) -
                 covered[level].add_metric([area["code"], kind, source], part)
                 if whole:
                     ratio.add_metric([area["code"], level, kind, source], part / whole)
-    gap_count = Counter((g.school.area_code, g.level, measure.split("_")[1], status)
-                        for g in rep.gap_list for measure, status in g.missing.items())
+    # Thousands of gaps fall into a few dozen kinds (area, level, what is missing): count those first.
+    gap_kinds = Counter((g.school.area_code, g.level, tuple(g.missing.items())) for g in rep.gap_list)
+    gap_count: Counter[tuple[str, str, str, str]] = Counter()
+    for (area, level, missing), count in gap_kinds.items():
+        for measure, status in missing:
+            gap_count[(area, level, measure.split("_")[1], status)] += count
     gaps_family = GaugeMetricFamily("eduops_coverage_gaps", "Classes or schools short of a measure, "
                                     "by whether the inventory claims it (unobserved) or not (missing).",
                                     labels=["area", "level", "kind", "status"])
@@ -88,13 +92,15 @@ def coverage_section(db: sqlite_utils.Database, config: Config, now: datetime) -
 
 def fleet_section(db: sqlite_utils.Database, config: Config, now: datetime) -> Iterator[Metric]:
     """Terminals by state, ingest outcomes, clock skew, broadcast rooms, duplicate hardware."""
-    by_area = GaugeMetricFamily("eduops_terminals", "Terminals with an agent, by state.", labels=["area", "state"])
-    for area, state, count in store.agents_by_area_and_state(db):
-        by_area.add_metric([area, state], count)
     by_school = GaugeMetricFamily("eduops_school_terminals", "Terminals with an agent per school, by state.",
                                   labels=["school", "state"])
-    for school, state, count in store.agents_by_school_and_state(db):
+    in_area: Counter[tuple[str, str]] = Counter()
+    for area, school, state, count in store.agents_by_school_and_state(db):
         by_school.add_metric([school, state], count)
+        in_area[(area, state)] += count
+    by_area = GaugeMetricFamily("eduops_terminals", "Terminals with an agent, by state.", labels=["area", "state"])
+    for (area, state), count in sorted(in_area.items()):
+        by_area.add_metric([area, state], count)
     counts = store.ingest_counts(db)
     accepted = CounterMetricFamily("eduops_reports", "Agent reports accepted and stored.")
     accepted.add_metric([], counts.get("accepted", 0))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eduops.coverage import figures, gaps, report
-from eduops.coverage.figures import Room, RoomSeen, School, SchoolClass
+from eduops.coverage.figures import Room, School, SchoolClass
 from tests.support import coverage_county
 from tests.support.coverage_county import EXPECTED, EXPECTED_GAPS
 
@@ -83,38 +83,41 @@ def test_the_window_is_the_last_seven_county_local_days_today_included():
     assert figures.observation_window(after_midnight, 1, "Asia/Shanghai").first_day == "2026-03-11"
 
 
-seen_rooms = st.builds(RoomSeen, room_code=st.sampled_from(["X1", "X2", "Y1"]), school_code=st.just("?"),
-                      working=st.booleans(), wired=st.booleans(), wireless=st.booleans(),
-                      ever_reported=st.booleans(), ever_school_wifi=st.booleans()).map(
-    lambda r: r._replace(school_code=r.room_code[0]))
-
-
-@given(st.lists(seen_rooms, max_size=8))
-def test_a_room_or_school_is_observed_exactly_when_agents_showed_it_there(found):
-    seen = figures.observe(found)
-    assert seen.working_rooms == {r.room_code for r in found if r.working}
-    assert seen.wired_rooms == {r.room_code for r in found if r.wired}
-    assert seen.wireless_schools == {r.school_code for r in found if r.wireless}
-
-
 flags = st.booleans()
 schools = {"X": School("X", "x", "TX", "main_urban", "primary", False, 100, True, True, "X"),
            "Y": School("Y", "y", "TY", "nagu", "junior", True, 50, False, False, "")}
+room_codes = ("X1", "X2", "Y1")
 
 
-@given(rooms=st.fixed_dictionaries({code: st.builds(Room, code=st.just(code), school_code=st.just(code[0]),
-                                                    name=st.just(code), terminals=st.integers(0, 2),
-                                                    wired_planned=flags, wireless_planned=flags)
-                                    for code in ("X1", "X2", "Y1")}),
-       rooms_of_classes=st.lists(st.sampled_from(["X1", "X2", "Y1", None]), max_size=10),
-       found=st.lists(seen_rooms, max_size=6))
-def test_levels_add_up_and_a_class_is_a_gap_exactly_when_a_measure_is_not_observed(rooms, rooms_of_classes, found):
+def seen_room(code):
+    """A room of school X or Y with any inventory and anything seen in it."""
+    return st.builds(Room, code=st.just(code), school_code=st.just(code[0]), name=st.just(code),
+                     terminals=st.integers(0, 2), wired_planned=flags, wireless_planned=flags, working=flags,
+                     wired=flags, wireless=flags, ever_reported=flags, ever_school_wifi=flags,
+                     unlisted_agents=st.integers(0, 2))
+
+
+any_rooms = st.fixed_dictionaries({code: seen_room(code) for code in room_codes})
+
+
+@given(any_rooms)
+def test_a_school_is_observed_exactly_when_one_of_its_rooms_is(rooms):
+    seen = figures.observe(rooms.values())
+    assert seen.wired_schools == {r.school_code for r in rooms.values() if r.wired}
+    assert seen.wireless_schools == {r.school_code for r in rooms.values() if r.wireless}
+
+
+@given(rooms=any_rooms, rooms_of_classes=st.lists(st.sampled_from([*room_codes, None]), max_size=10))
+def test_levels_add_up_and_a_class_is_a_gap_exactly_when_a_measure_is_not_observed(rooms, rooms_of_classes):
     classes = [SchoolClass(f"K{n}", (room or "X")[0], 1, "k", room) for n, room in enumerate(rooms_of_classes)]
-    observed = figures.observe(found)
+    observed = figures.observe(rooms.values())
     totals = figures.tally(schools, rooms, classes, observed)
     for key in figures.COUNTS:
         assert totals[("county", "")][key] == sum(v[key] for (lv, _), v in totals.items() if lv == "area")
         assert totals[("county", "")][key] == sum(v[key] for (lv, _), v in totals.items() if lv == "school")
+    for measure, seen_in in (("class_terminal", "working"), ("class_wired", "wired"), ("class_wireless", "wireless")):
+        assert totals[("county", "")][measure + "_observed"] == sum(
+            1 for c in classes if c.room_code and getattr(rooms[c.room_code], seen_in))
     class_gaps = [g for g in gaps.gap_list(schools, rooms, classes, observed) if g.school_class]
     for measure in figures.CLASS_MEASURES:
         short = sum(1 for g in class_gaps if measure in g.missing)

@@ -1,5 +1,5 @@
-"""Migration 0006 carries a database built at schema 0005 forward: its agent_days rows keep counting."""
-from datetime import timedelta
+"""Migrations 0006 and 0010 carry databases built at schemas 0005 and 0009 forward: agent_days rows keep counting."""
+from datetime import datetime, timedelta, timezone
 
 from eduops import db as dbmod
 from eduops.coverage import report
@@ -37,15 +37,63 @@ def test_agent_days_of_schema_0005_keep_counting_after_0006(db_path, hub_config)
         ("ag-5", "2026-03-02", "B-R1", 10, "2026-03-01T00:00:00.000000Z", "2026-03-01T00:00:00.000000Z", None, 0, None),
         ("ag-8", "2026-03-10", "D-R1", 20, "2026-03-09T00:00:00.000000Z", None, "Phone-Hotspot", 0, None)]
     rep = report.load(database, hub_config, NOW, None)
-    assert (rep.observed.working_rooms, rep.observed.wired_rooms, rep.observed.wireless_rooms) == (
-        {"A-R1", "D-R1"}, {"A-R1"}, {"A-R1"})
+    seen = {measure: {r.code for r in rep.rooms.values() if getattr(r, measure)}
+            for measure in ("working", "wired", "wireless")}
+    assert seen == {"working": {"A-R1", "D-R1"}, "wired": {"A-R1"}, "wireless": {"A-R1"}}
     # The carried days count from the start of their day: a snapshot at 08:00 on 03-10 sees ag-8's day.
     early = report.load(database, hub_config, NOW - timedelta(hours=4), None)
-    assert "D-R1" in early.observed.working_rooms
+    assert early.rooms["D-R1"].working
     kinds = {(d.kind, d.room.code if d.room else d.school.code) for d in report.disagreements(database, rep)}
     assert ("terminal_unseen", "B-R1") not in kinds and ("wifi_unseen", "A") not in kinds
     assert ("wifi_unseen", "D") in kinds
     indexes = {name for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
                                                     "AND tbl_name = 'agent_days' AND sql IS NOT NULL")}
-    assert indexes == {"agent_days_agent", "agent_days_room_school_wifi"}
+    assert indexes == {"agent_days_agent"}  # 0010 dropped agent_days_room_school_wifi for room_firsts
+    database.conn.close()
+
+
+def test_agent_days_of_schema_0009_keep_counting_after_0010(db_path, hub_config):
+    database = dbmod.connect(db_path)
+    assert dbmod.migrate(database, up_to=9) == 9
+    coverage_county.build_inventory(database)
+    # As 0009's ingest wrote them, per agent, day and room. Two agents in A-R1 (one yesterday wired with
+    # A-WIFI at -70 first seen at 09:00, one today at -60 first seen at 10:00), ag-4 retired (its day in
+    # A-R4 no longer counts, yet A-R4 did report once), ag-5 in B-R1 long ago.
+    agent_rows = [("ag-1", "A", "A-R1", "online", None), ("ag-9", "A", "A-R1", "online", None),
+                  ("ag-4", "A", "A-R4", "retired", "2026-03-09T12:00:00.000000Z"),
+                  ("ag-5", "B", "B-R1", "offline", None)]
+    day_rows = [("ag-1", "2026-03-09", "A-R1", "2026-03-09T01:00:00.000000Z", "2026-03-09T01:00:00.000000Z", -70,
+                 "2026-03-09T01:00:00.000000Z"),
+                ("ag-9", "2026-03-09", "A-R1", "2026-03-09T00:30:00.000000Z", None, -60, "2026-03-09T02:00:00.000000Z"),
+                ("ag-4", "2026-03-09", "A-R4", "2026-03-09T00:00:00.000000Z", "2026-03-09T00:00:00.000000Z", -50,
+                 "2026-03-09T00:00:00.000000Z"),
+                ("ag-5", "2025-01-02", "B-R1", "2025-01-02T00:00:00.000000Z", None, None, None)]
+    with dbmod.write(database):
+        for agent, school, room, state, retired_at in agent_rows:
+            database.execute("INSERT INTO agents (id, instance_id, school_code, room_code, state, retired_at, "
+                             "enrolled_at, state_since, hostname) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [agent, agent, school, room, state, retired_at, ENROLLED_AT, ENROLLED_AT, agent])
+        for agent, day, room, first, wired, dbm, wifi_at in day_rows:
+            database.execute(
+                "INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, "
+                "first_wired_at, wifi_ssid, wifi_best_dbm, school_wifi_reports, school_wifi_best_dbm, "
+                "first_school_wifi_at) VALUES (?, ?, ?, 5, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [agent, day, room, first, int(wired is not None), wired, "A-WIFI" if dbm else None, dbm,
+                 5 if dbm else 0, dbm, wifi_at])
+
+    assert dbmod.migrate(database) >= 10
+    assert database.execute("SELECT * FROM room_days ORDER BY room_code, day").fetchall() == [
+        ("A-R1", "2026-03-09", "2026-03-09T00:30:00.000000Z", "2026-03-09T01:00:00.000000Z",
+         "2026-03-09T01:00:00.000000Z", -60),
+        ("B-R1", "2025-01-02", "2025-01-02T00:00:00.000000Z", None, None, None)]
+    assert database.execute("SELECT * FROM room_firsts ORDER BY room_code").fetchall() == [
+        ("A-R1", "2026-03-09T00:30:00.000000Z", "2026-03-09T01:00:00.000000Z"),
+        ("A-R4", "2026-03-09T00:00:00.000000Z", "2026-03-09T00:00:00.000000Z"),
+        ("B-R1", "2025-01-02T00:00:00.000000Z", None)]
+    rooms = report.load(database, hub_config, NOW, None).rooms
+    assert [(code, r.working, r.wired, r.wireless, r.ever_reported) for code, r in sorted(rooms.items())
+            if code in ("A-R1", "A-R4", "B-R1")] == [
+        ("A-R1", True, True, True, True), ("A-R4", False, False, False, True), ("B-R1", False, False, False, True)]
+    # Before ag-4's retirement its day counts again (agent_days keeps it): a backdated snapshot sees it.
+    assert report.load(database, hub_config, datetime(2026, 3, 9, 6, tzinfo=timezone.utc), None).rooms["A-R4"].working
     database.conn.close()

@@ -7,6 +7,7 @@ believes) and by observation (what agents showed within the window).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +21,6 @@ MEASURES = CLASS_MEASURES + SCHOOL_MEASURES
 BASES = ("inventory", "observed")
 # Every count kept per node and per daily snapshot, in this order.
 COUNTS = ("classes", "schools") + tuple(f"{m}_{b}" for m in MEASURES for b in BASES)
-_COUNT_KEYS = {m: (f"{m}_inventory", f"{m}_observed") for m in MEASURES}  # tally adds these per class
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def observation_window(now: datetime, days: int, tz: str) -> Window:
                   until=to_iso(now))
 
 
-# Schools, rooms, classes and room sightings are named tuples: a county has thousands of each,
+# Schools, rooms and classes are named tuples: a county has thousands of each,
 # built straight from database rows on every page and scrape.
 class School(NamedTuple):
     code: str
@@ -55,12 +55,24 @@ class School(NamedTuple):
 
 
 class Room(NamedTuple):
+    """A room of the inventory and what agents showed in it, from the reports made there (wherever
+    the agent is now). ``working``, ``wired`` and ``wireless`` cover agents in service at the
+    window's ``until`` and the window's days: one reported, one had a wired link up, one saw its
+    school's own SSID at or above the threshold. ``ever_reported`` and ``ever_school_wifi`` cover
+    any agent on any day (for the disagreements); ``unlisted_agents`` counts the agents in service
+    that have reported and stand in the room now, where the inventory lists no terminal (0 elsewhere)."""
     code: str
     school_code: str
     name: str
     terminals: int  # teaching terminals the inventory places in the room
     wired_planned: bool
     wireless_planned: bool
+    working: bool = False
+    wired: bool = False
+    wireless: bool = False
+    ever_reported: bool = False
+    ever_school_wifi: bool = False
+    unlisted_agents: int = 0
 
 
 class SchoolClass(NamedTuple):
@@ -71,54 +83,43 @@ class SchoolClass(NamedTuple):
     room_code: str | None
 
 
-class RoomSeen(NamedTuple):
-    """What agents showed in one room, from the reports made there (wherever the agent is now).
-    The first three cover agents in service at the window's ``until`` and the window's days: one
-    reported, one had a wired link up, one saw its school's own SSID at or above the threshold.
-    The last two cover any agent on any day (for the disagreements)."""
-    room_code: str
-    school_code: str
-    working: bool
-    wired: bool
-    wireless: bool
-    ever_reported: bool
-    ever_school_wifi: bool
-
-
 @dataclass(frozen=True)
 class Observed:
-    working_rooms: frozenset[str]
-    wired_rooms: frozenset[str]
-    wireless_rooms: frozenset[str]
+    """The schools agents show wired and wireless: any of their rooms is (a room carries its own)."""
     wired_schools: frozenset[str]
     wireless_schools: frozenset[str]
 
 
-def observe(seen: Iterable[RoomSeen]) -> Observed:
-    """What the agents show per room, and per school (any of its rooms)."""
-    seen = list(seen)
-    wired = [r for r in seen if r.wired]
-    wireless = [r for r in seen if r.wireless]
-    return Observed(frozenset(r.room_code for r in seen if r.working), frozenset(r.room_code for r in wired),
-                    frozenset(r.room_code for r in wireless), frozenset(r.school_code for r in wired),
-                    frozenset(r.school_code for r in wireless))
+def observe(rooms: Iterable[Room]) -> Observed:
+    rooms = list(rooms)
+    return Observed(frozenset(r.school_code for r in rooms if r.wired),
+                    frozenset(r.school_code for r in rooms if r.wireless))
 
 
-Marks = dict[str, tuple[bool, bool]]  # measure -> (inventory, observed)
+# ((measure, (inventory, observed)), ...) in MEASURES order. A tuple, so it can be hashed: a county's
+# thousands of rooms fall into a few dozen kinds of marks, and what follows from marks (counts, gaps)
+# is worked out once per kind.
+Marks = tuple[tuple[str, tuple[bool, bool]], ...]
 
 
-def class_marks(room: Room | None, observed: Observed) -> Marks:
+@functools.cache
+def _class_marks(terminal: bool, working: bool, wired_planned: bool, wired: bool, wireless_planned: bool,
+                 wireless: bool) -> Marks:
+    return (("class_terminal", (terminal, working)), ("class_wired", (wired_planned, wired)),
+            ("class_wireless", (wireless_planned, wireless)))
+
+
+def class_marks(room: Room | None) -> Marks:
     """A class shares its home room's coverage (classes sharing a room share it all)."""
     if room is None:
-        return {m: (False, False) for m in CLASS_MEASURES}
-    return {"class_terminal": (room.terminals > 0, room.code in observed.working_rooms),
-            "class_wired": (room.wired_planned, room.code in observed.wired_rooms),
-            "class_wireless": (room.wireless_planned, room.code in observed.wireless_rooms)}
+        return _class_marks(False, False, False, False, False, False)
+    return _class_marks(room.terminals > 0, room.working, room.wired_planned, room.wired, room.wireless_planned,
+                        room.wireless)
 
 
 def school_marks(school: School, observed: Observed) -> Marks:
-    return {"school_wired": (school.wired_planned, school.code in observed.wired_schools),
-            "school_wireless": (school.wireless_planned, school.code in observed.wireless_schools)}
+    return (("school_wired", (school.wired_planned, school.code in observed.wired_schools)),
+            ("school_wireless", (school.wireless_planned, school.code in observed.wireless_schools)))
 
 
 def gap_status(inventory: bool, observed: bool) -> str | None:
@@ -134,30 +135,37 @@ def node_keys(school: School) -> tuple[tuple[str, str], ...]:
             ("school", school.code))
 
 
+_NO_CLASS = (0,) * (2 * len(CLASS_MEASURES))
+_NO_SCHOOL = (0,) * (2 * len(SCHOOL_MEASURES))
+
+
+@functools.cache
+def _class_counts(marks: Marks) -> tuple[int, ...]:
+    """One class's contribution to its node's counts, in COUNTS order (class marks come in CLASS_MEASURES')."""
+    return (1, 0, *(int(v) for _, pair in marks for v in pair), *_NO_SCHOOL)
+
+
+@functools.cache
+def _school_counts(marks: Marks) -> tuple[int, ...]:
+    return (0, 1, *_NO_CLASS, *(int(v) for _, pair in marks for v in pair))
+
+
 def tally(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
           observed: Observed, nodes: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], dict[str, int]]:
     """Counts of every node: the given ``nodes`` (so empty areas show zeros) and each school's ancestors."""
-    totals: dict[tuple[str, str], dict[str, int]] = {key: dict.fromkeys(COUNTS, 0) for key in nodes}
-
-    def add(counts: dict[str, int], marks: Marks, unit: str) -> None:
-        counts[unit] += 1
-        for measure, (inv, obs) in marks.items():
-            inv_key, obs_key = _COUNT_KEYS[measure]
-            counts[inv_key] += inv
-            counts[obs_key] += obs
-
-    # Count each school first, then add the schools up the levels: far fewer steps than class by level.
-    for school in schools.values():
-        add(totals.setdefault(("school", school.code), dict.fromkeys(COUNTS, 0)),
-            school_marks(school, observed), "schools")
+    # Each class and school contributes a row of counts; a node's counts are its rows added up
+    # column by column (in C, by zip and sum), a school's from its classes', the levels' from schools'.
+    zero = (0,) * len(COUNTS)
+    rows = {code: [zero, _school_counts(school_marks(school, observed))] for code, school in schools.items()}
     for c in classes:
-        add(totals[("school", c.school_code)], class_marks(rooms.get(c.room_code or ""), observed), "classes")
+        rows[c.school_code].append(_class_counts(class_marks(rooms.get(c.room_code))))
+    own = {code: tuple(map(sum, zip(*counted))) for code, counted in rows.items()}
+    above: dict[tuple[str, str], list[tuple[int, ...]]] = {key: [zero] for key in nodes}
     for school in schools.values():
-        own = totals[("school", school.code)]
         for key in node_keys(school)[:-1]:
-            counts = totals.setdefault(key, dict.fromkeys(COUNTS, 0))
-            for name, value in own.items():
-                counts[name] += value
+            above.setdefault(key, [zero]).append(own[school.code])
+    totals = {key: dict(zip(COUNTS, map(sum, zip(*counted)))) for key, counted in above.items()}
+    totals.update({("school", code): dict(zip(COUNTS, counts)) for code, counts in own.items()})
     return totals
 
 

@@ -1,20 +1,21 @@
 """The gap list and the disagreements between inventory and observation, as pure functions."""
 from __future__ import annotations
 
-from collections import Counter
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from eduops.coverage.figures import (MEASURES, Observed, Room, RoomSeen, School, SchoolClass,
-                                     class_marks, gap_status, school_marks)
+from eduops.coverage.figures import (MEASURES, Marks, Observed, Room, School, SchoolClass, class_marks,
+                                     gap_status, school_marks)
 
 STATUSES = ("missing", "unobserved")
 DISAGREEMENTS = ("terminal_unseen", "agent_unlisted", "terminal_retired", "wifi_unseen")
 
 
-@dataclass(frozen=True)
-class Gap:
-    """One class or school short of the goal, and what it lacks: {measure: status}."""
+class Gap(NamedTuple):
+    """One class or school short of the goal, and what it lacks: {measure: status} (classes sharing
+    a room share one dict: read it, never change it). A named tuple: a county has thousands."""
     school: School
     school_class: SchoolClass | None  # None for a school's own gaps (uplink, Wi-Fi)
     missing: dict[str, str]
@@ -46,18 +47,23 @@ class GapFilter:
             for m, st in gap.missing.items())
 
 
+@functools.cache
+def _short(marks: Marks) -> dict[str, str]:
+    """The measures ``marks`` lack, with their status: one dict per kind of marks, shared (read it only)."""
+    return {m: st for m, (inv, obs) in marks if (st := gap_status(inv, obs))}
+
+
 def gap_list(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
              observed: Observed) -> list[Gap]:
     """Every school and class short of the goal, each school's own gaps before its classes'."""
     by_school: dict[str, list[Gap]] = {code: [] for code in schools}
     for c in classes:
-        marks = class_marks(rooms.get(c.room_code or ""), observed)
-        missing = {m: st for m, (inv, obs) in marks.items() if (st := gap_status(inv, obs))}
+        missing = _short(class_marks(rooms.get(c.room_code)))
         if missing:
             by_school[c.school_code].append(Gap(schools[c.school_code], c, missing))
     found = []
     for code, school in schools.items():
-        own = {m: st for m, (inv, obs) in school_marks(school, observed).items() if (st := gap_status(inv, obs))}
+        own = _short(school_marks(school, observed))
         if own:
             found.append(Gap(school, None, own))
         found.extend(sorted(by_school[code], key=lambda g: (g.school_class.grade, g.school_class.code)))
@@ -81,8 +87,8 @@ class Disagreement:
     detail: dict[str, object]  # terminals listed, agents reporting, the retired terminal, or the SSID never seen
 
 
-def disagreements(schools: dict[str, School], rooms: dict[str, Room], seen: Iterable[RoomSeen],
-                  live_agents: dict[str, int], retired: Iterable[tuple[str, str, str | None]]) -> list[Disagreement]:
+def disagreements(schools: dict[str, School], rooms: dict[str, Room],
+                  retired: Iterable[tuple[str, str, str | None]]) -> list[Disagreement]:
     """Where inventory and agents disagree, over all time (not only the window):
 
     - terminal_unseen: the inventory places a terminal in a room no agent has ever reported from;
@@ -90,25 +96,23 @@ def disagreements(schools: dict[str, School], rooms: dict[str, Room], seen: Iter
     - terminal_retired: the inventory lists a terminal whose agent was retired (the terminal is gone);
     - wifi_unseen: the inventory says a school has Wi-Fi, its agents report, yet none ever saw its SSID.
 
-    ``live_agents`` counts agents in service per room; ``retired`` is (terminal, school, room) of each
-    inventory terminal retired and claimed by no agent in service.
+    ``retired`` is (terminal, school, room) of each inventory terminal retired and claimed by no
+    agent in service.
     """
-    reported_rooms: set[str] = set()
     reporting_schools: set[str] = set()
     wifi_schools: set[str] = set()
-    for r in seen:
-        if r.ever_reported:
-            reported_rooms.add(r.room_code)
-            reporting_schools.add(r.school_code)
-        if r.ever_school_wifi:
-            wifi_schools.add(r.school_code)
     found = []
     for room in rooms.values():
-        school = schools[room.school_code]
-        if room.terminals and room.code not in reported_rooms:
-            found.append(Disagreement("terminal_unseen", school, room, detail={"terminals": room.terminals}))
-        if not room.terminals and live_agents.get(room.code):
-            found.append(Disagreement("agent_unlisted", school, room, detail={"agents": live_agents[room.code]}))
+        if room.ever_reported:
+            reporting_schools.add(room.school_code)
+        if room.ever_school_wifi:
+            wifi_schools.add(room.school_code)
+        if room.terminals and not room.ever_reported:
+            found.append(Disagreement("terminal_unseen", schools[room.school_code], room,
+                                      detail={"terminals": room.terminals}))
+        if not room.terminals and room.unlisted_agents:
+            found.append(Disagreement("agent_unlisted", schools[room.school_code], room,
+                                      detail={"agents": room.unlisted_agents}))
     for terminal, school_code, room_code in retired:
         found.append(Disagreement("terminal_retired", schools[school_code], rooms.get(room_code or ""),
                                   detail={"terminal": terminal}))

@@ -30,11 +30,10 @@ class CoverageReport:
     schools: dict[str, School]
     rooms: dict[str, Room]
     classes: list[SchoolClass]
-    seen: list[figures.RoomSeen]
 
     @cached_property
     def observed(self) -> Observed:
-        return figures.observe(self.seen)
+        return figures.observe(self.rooms.values())
 
     @cached_property
     def totals(self) -> dict[tuple[str, str], dict[str, int]]:
@@ -112,7 +111,7 @@ class CoverageReport:
         room = self.rooms.get(c.room_code or "")
         return {"code": c.code, "name": c.name, "grade": c.grade, "room_code": c.room_code,
                 "room_name": room.name if room else None,
-                "marks": marks_json(figures.class_marks(room, self.observed))}
+                "marks": marks_json(figures.class_marks(room))}
 
 
 def school_json(s: School) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def school_json(s: School) -> dict[str, Any]:
 
 
 def marks_json(marks: figures.Marks) -> dict[str, dict[str, bool]]:
-    return {m: {"inventory": inv, "observed": obs} for m, (inv, obs) in marks.items()}
+    return {m: {"inventory": inv, "observed": obs} for m, (inv, obs) in marks}
 
 
 def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.Scope) -> CoverageReport:
@@ -131,10 +130,9 @@ def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.
     window = figures.observation_window(now, config.coverage_window_days, config.timezone)
     return CoverageReport(
         window=window, scope=scope, areas=store.areas(db), townships=store.townships(db, scope),
-        schools=store.schools(db, scope), rooms=store.rooms(db, scope), classes=store.classes(db, scope),
-        seen=store.rooms_seen(db, window, config.coverage_wifi_min_dbm, scope))
+        schools=store.schools(db, scope), rooms=store.rooms(db, window, config.coverage_wifi_min_dbm, scope),
+        classes=store.classes(db, scope))
 
 
 def disagreements(db: sqlite_utils.Database, report: CoverageReport) -> list[gaps.Disagreement]:
-    return gaps.disagreements(report.schools, report.rooms, report.seen, store.live_agents_by_room(db, report.scope),
-                              store.retired_terminals(db, report.scope))
+    return gaps.disagreements(report.schools, report.rooms, store.retired_terminals(db, report.scope))

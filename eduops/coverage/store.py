@@ -12,7 +12,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from eduops import db as dbmod
-from eduops.coverage.figures import COUNTS, Room, RoomSeen, School, SchoolClass, Window
+from eduops.coverage.figures import COUNTS, Room, School, SchoolClass, Window
 
 Scope = frozenset[str] | None
 
@@ -49,14 +49,6 @@ def schools(db: sqlite_utils.Database, scope: Scope) -> dict[str, School]:
             for r in db.execute(sql, params)}
 
 
-def rooms(db: sqlite_utils.Database, scope: Scope) -> dict[str, Room]:
-    where, params = _in_scope("r.school_code", scope)
-    sql = f"""SELECT r.code, r.school_code, r.name,
-                     (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code), r.wired_planned, r.wireless_planned
-              FROM rooms r WHERE {where}"""
-    return {r[0]: Room(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in db.execute(sql, params)}
-
-
 def classes(db: sqlite_utils.Database, scope: Scope) -> list[SchoolClass]:
     where, params = _in_scope("school_code", scope)
     sql = f"SELECT code, school_code, grade, name, room_code FROM classes WHERE {where} ORDER BY code"
@@ -68,41 +60,42 @@ def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
     return row[0] if row else None
 
 
-def rooms_seen(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> list[RoomSeen]:
-    """What agents showed in each room of the scope, from the reports made in that room (see RoomSeen)."""
+def rooms(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> dict[str, Room]:
+    """The rooms of the scope with what agents showed in each, from the reports made there (see Room)."""
     where, params = _in_scope("r.school_code", scope)
-    # Per room, each EXISTS walks the room's window days (agent_days is keyed room first, so they lie
-    # together) and stops at the first match. The "ever" questions are asked only of rooms the window
-    # does not already answer (CASE is lazy; the CTE is materialised so nothing is evaluated twice):
-    # "ever reported" lands on a room's oldest days, pages a long history keeps cold. The Wi-Fi
-    # probe names its partial index (by the key alone, a room whose school's SSID was never seen
-    # would be walked through all its history). The cost follows the rooms and the window.
+    # The window's measures read room_days, the agents in service summed per room and day (at most
+    # one short row per window day, found by its key), and the days of agents retired after
+    # ``until`` (retired since a backdated snapshot's moment, so they still count for it; none for
+    # figures of now), read once through their partial index. Each measure is an EXISTS that stops
+    # at its first day, and CASE (lazy) asks only what is still open: a day seen wireless or wired
+    # was also a day with a report (its first report came no later), so "working" is asked only of
+    # rooms seen neither. The answer is bits: 1 working, 2 wired, 4 wireless. The "ever" questions
+    # read room_firsts (every agent, any day: one row per room). Agents standing in the room now are
+    # counted only where the inventory lists no terminal, the one place they are read
+    # (agent_unlisted). The cost follows the rooms and the window, not the age of the database.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
-    in_window = """SELECT 1 FROM agent_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
-                   AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = d.agent_id AND a.state = 'retired'
-                                   AND coalesce(a.retired_at, '') <= ?3)"""
-    sql = f"""WITH w AS MATERIALIZED (
-                  SELECT r.code, r.school_code,
-                         EXISTS ({in_window} AND d.first_report_at <= ?3) AS working,
-                         EXISTS ({in_window} AND d.first_wired_at <= ?3) AS wired,
-                         EXISTS ({in_window} AND d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4)
-                             AS wireless
-                  FROM rooms r WHERE {where})
-              SELECT code, school_code, working, wired, wireless,
-                     CASE WHEN working THEN 1 ELSE EXISTS (SELECT 1 FROM agent_days d WHERE d.room_code = w.code) END,
-                     CASE WHEN wireless THEN 1 ELSE EXISTS (
-                         SELECT 1 FROM agent_days d INDEXED BY agent_days_room_school_wifi
-                         WHERE d.room_code = w.code AND d.school_wifi_reports > 0) END
-              FROM w"""
+    def seen(condition: str) -> str:
+        return f"""(EXISTS (SELECT 1 FROM room_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
+                            AND {condition})
+                    OR EXISTS (SELECT 1 FROM later d WHERE d.room_code = r.code AND {condition}))"""
+    working, wired = seen("d.first_report_at <= ?3"), seen("d.first_wired_at <= ?3")
+    wireless = seen("d.first_school_wifi_at <= ?3 AND d.school_wifi_best_dbm >= ?4")
+    sql = f"""WITH later AS MATERIALIZED (
+                  SELECT d.* FROM agents a INDEXED BY agents_retired JOIN agent_days d ON d.agent_id = a.id
+                  WHERE a.state = 'retired' AND a.retired_at > ?3 AND d.day BETWEEN ?1 AND ?2)
+              SELECT r.code, r.school_code, r.name, (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code),
+                     r.wired_planned, r.wireless_planned,
+                     CASE WHEN {wireless} THEN 5 + 2 * {wired} WHEN {wired} THEN 3 ELSE {working} END,
+                     f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL,
+                     CASE WHEN EXISTS (SELECT 1 FROM terminals t WHERE t.room_code = r.code) THEN 0 ELSE (
+                         SELECT COUNT(*) FROM agents a WHERE a.room_code = r.code AND a.state != 'retired'
+                         AND a.last_report_at IS NOT NULL) END
+              FROM rooms r LEFT JOIN room_firsts f ON f.room_code = r.code WHERE {where}"""
     found = db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])
-    return [RoomSeen(code, school, *map(bool, flags)) for code, school, *flags in found]
-
-
-def live_agents_by_room(db: sqlite_utils.Database, scope: Scope) -> dict[str, int]:
-    """Agents in service that have reported, per room they are in now."""
-    where, params = _in_scope("school_code", scope)
-    return dict(db.execute(f"SELECT room_code, COUNT(*) FROM agents WHERE state != 'retired' "
-                           f"AND last_report_at IS NOT NULL AND {where} GROUP BY room_code", params).fetchall())
+    return {code: Room(code, school, name, terminals, bool(wired_planned), bool(wireless_planned),
+                       bool(seen & 1), bool(seen & 2), bool(seen & 4), bool(ever), bool(ever_wifi), unlisted)
+            for code, school, name, terminals, wired_planned, wireless_planned, seen, ever, ever_wifi, unlisted
+            in found}
 
 
 def retired_terminals(db: sqlite_utils.Database, scope: Scope) -> list[tuple[str, str, str | None]]:

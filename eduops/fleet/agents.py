@@ -14,7 +14,7 @@ from eduops import db as dbmod
 from eduops.audit import Actor
 from eduops.clock import to_iso
 from eduops.errors import Forbidden, Invalid, NotFound
-from eduops.fleet import tokens
+from eduops.fleet import room_days, tokens
 from eduops.fleet.protocol import EnrollRequest
 
 
@@ -137,6 +137,8 @@ def enroll(db: sqlite_utils.Database, request: EnrollRequest, now: datetime) -> 
             if existing[1] != "online":
                 db.execute("UPDATE agents SET state = 'online', state_since = ? WHERE id = ?", [at, agent_id])
                 _record_state(db, agent_id, existing[1], "online", at, "enrolled again")
+            if existing[1] == "retired":  # its days count again
+                room_days.refresh(db, agent_id)
         db.execute("DELETE FROM agent_hardware WHERE agent_id = ?", [agent_id])
         db.conn.executemany("INSERT INTO agent_hardware (agent_id, fact, value) VALUES (?, ?, ?)",
                        [(agent_id, f, v) for f, v in sorted(facts)])
@@ -189,5 +191,6 @@ def retire(db: sqlite_utils.Database, agent_id: str, now: datetime, actor: Actor
                        "retire_proposed_at = NULL WHERE id = ?", [at, at, agent_id])
             by = actor.username or actor.address
             _record_state(db, agent_id, row[0], "retired", at, f"retired by {by}")
+            room_days.refresh(db, agent_id)  # its days no longer count
             audit.add_event(db, now, "terminal_retired", actor, row[1], f"agent {agent_id}")
     return {"id": agent_id, "school_code": row[1], "state": "retired", "was": row[0]}

@@ -141,6 +141,7 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
 # The rollup per agent, day and room, kept in step with every accepted report (coverage reads it):
 # how many reports and when the first came, the wired link, the day's strongest network (for the
 # fleet pages), and apart from it the school's own networks (a stronger phone hotspot hides nothing).
+# Triggers carry what changes of it into coverage's room rollups (migration 0010, room_days.py).
 # ?1 agent, ?2 day, ?3 room, ?4 report time, ?5 wired up, ?6 SSID, ?7 dBm, ?8 one of the school's SSIDs.
 ROLLUP = """
 INSERT INTO agent_days (agent_id, day, room_code, reports, first_report_at, wired_up_reports, first_wired_at,

@@ -1,5 +1,5 @@
-"""Agents written straight into the fleet's `agents` and `agent_days` tables, for coverage tests
-that need an exact fleet without enrolling agents over HTTP."""
+"""Agents written straight into the fleet's `agents` and `agent_days` tables (whose triggers keep the
+room rollups), for coverage tests that need an exact fleet without enrolling agents over HTTP."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
