@@ -114,6 +114,9 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
     if row[0] != "online":
         conn.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
                      "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
+        # Apart from the every-report UPDATE below: setting state there, even unchanged, would make
+        # SQLite rewrite the entries of the two indexes on it (agents_school, agents_retired) each time.
+        conn.execute("UPDATE agents SET state = 'online', state_since = ? WHERE id = ?", [at, sub.identity.id])
     if sub.move_to_room:
         agents.move_agent(db, sub.identity.id, sub.move_to_room)
     room = sub.move_to_room or row[1]  # the batch's reports were made where the agent is now
@@ -130,8 +133,7 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
     conn.execute(
-        "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
-        " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
+        "UPDATE agents SET last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
         " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
         " retire_proposed_at = NULL WHERE id = ?5",
         [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id])
