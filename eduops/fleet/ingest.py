@@ -106,21 +106,31 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
     """Record one batch inside the writer's transaction (see the module docstring)."""
     conn = db.conn
     at = to_iso(sub.now)
-    row = conn.execute("SELECT a.state, a.room_code, s.wifi_ssid FROM agents a JOIN schools s ON s.code = a.school_code "
-                       "WHERE a.id = ? AND a.key_hash = ?", [sub.identity.id, sub.identity.key_hash]).fetchone()
+    # The agent's row is updated and read back in one statement, the pending commands looked up in it
+    # too: each statement gives the interpreter lock away and the writer waits behind the request
+    # threads to get it back, which was most of a group's time (docs/fleet.md).
+    row = conn.execute(
+        "UPDATE agents SET last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
+        " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
+        " retire_proposed_at = NULL WHERE id = ?5 AND key_hash = ?6"
+        " RETURNING state, room_code, (SELECT wifi_ssid FROM schools WHERE code = agents.school_code),"
+        " EXISTS (SELECT 1 FROM commands WHERE agent_id = agents.id AND status = 'pending')",
+        [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id,
+         sub.identity.key_hash]).fetchone()
     if row is None:  # revoked since the key was looked up: the cache never outvotes the database
         sub.key_revoked = True
         return
-    if row[0] != "online":
+    state, room, ssids, has_commands = row
+    if state != "online":
         conn.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
-                     "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
-        # Apart from the every-report UPDATE below: setting state there, even unchanged, would make
+                     "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, state, at])
+        # Apart from the every-report UPDATE above: setting state there, even unchanged, would make
         # SQLite rewrite the entries of the two indexes on it (agents_school, agents_retired) each time.
         conn.execute("UPDATE agents SET state = 'online', state_since = ? WHERE id = ?", [at, sub.identity.id])
     if sub.move_to_room:
         agents.move_agent(db, sub.identity.id, sub.move_to_room)
-    room = sub.move_to_room or row[1]  # the batch's reports were made where the agent is now
-    school_ssids = county.school_ssids(row[2])
+    room = sub.move_to_room or room  # the batch's reports were made where the agent is now
+    school_ssids = county.school_ssids(ssids)
     for r in sub.rows:
         inserted = conn.execute(
             "INSERT INTO reports (uuid, agent_id, seq, agent_time, report_at, received_at, body) "
@@ -132,12 +142,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
                                   int(r.wifi_ssid in school_ssids)])
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
-    conn.execute(
-        "UPDATE agents SET last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
-        " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
-        " retire_proposed_at = NULL WHERE id = ?5",
-        [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id])
-    sub.commands = commands.deliver_pending(db, sub.identity.id, at)
+    if has_commands:
+        sub.commands = commands.deliver_pending(db, sub.identity.id, at)
 
 
 # The rollup per agent, day and room, kept in step with every accepted report (coverage reads it):
