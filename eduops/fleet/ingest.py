@@ -4,8 +4,8 @@ Request threads validate a batch and hand it to the one writer thread, then wait
 The writer takes everything queued, records it in one ``BEGIN IMMEDIATE``
 transaction, commits (with a full fsync: an acknowledged report must survive a
 power cut, and one fsync per group keeps that affordable), and only then wakes
-the waiting requests. Each submission is recorded under its own savepoint, so one
-that fails cannot take the others with it. Per-report work is a handful of
+the waiting requests. A submission that fails cannot take the others with it: the
+group is then recorded again with a savepoint for each. Per-report work is a handful of
 primary-key or unique-index operations: it does not grow with the number of
 terminals or the age of the database.
 """
@@ -192,33 +192,48 @@ def _growing(group: list[Submission], more: Callable[[], Submission | None]) -> 
         i += 1
 
 
+def record_alone(db: sqlite_utils.Database, sub: Submission) -> None:
+    """Record one batch under its own savepoint, so that if it fails it is marked failed alone."""
+    sub.statuses, sub.commands, sub.key_revoked = [], [], False  # what an undone attempt may have left
+    db.conn.execute("SAVEPOINT submission")
+    try:
+        record_submission(db, sub)
+    except sqlite3.Error as exc:
+        if dbmod.storage_fault(exc):
+            raise
+        log.exception("could not record a batch of agent %s", sub.identity.id)
+        db.conn.execute("ROLLBACK TO submission")
+        sub.statuses, sub.failed = [], "the hub could not record the reports"
+    db.conn.execute("RELEASE submission")
+
+
 def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str],
                 health: dbmod.StorageHealth, more: Callable[[], Submission | None] = lambda: None) -> bool:
     """Record a group of batches and the rejection counts in one transaction, then wake every waiter.
 
     Batches that arrive meanwhile (``more``) join the group until none waits: the commit's fsync is the
     writer's main cost, so the fewer commits the better, and a batch that arrived is better served by
-    this commit than by the next. Each batch has its own savepoint: one that fails is marked failed alone. Returns
+    this commit than by the next. A batch that fails is marked failed alone: the group is undone and
+    recorded again with a savepoint per batch (``record_alone``). Not every time: each statement costs
+    the writer a wait for the interpreter lock, and checked input makes failing batches rare. Returns
     False if the transaction as a whole could not be committed (every batch failed); a
     storage fault (disk full) fails the whole group, since SQLite has dropped the transaction.
     """
     committed = True
     try:
         with dbmod.write(db):
-            outcomes = Counter(rejected)
-            for sub in _growing(group, more):
-                db.conn.execute("SAVEPOINT submission")
-                try:
+            db.conn.execute("SAVEPOINT grouped")
+            try:
+                for sub in _growing(group, more):
                     record_submission(db, sub)
-                    outcomes.update(sub.statuses)
-                except sqlite3.Error as exc:
-                    if dbmod.storage_fault(exc):
-                        raise
-                    log.exception("could not record a batch of agent %s", sub.identity.id)
-                    db.conn.execute("ROLLBACK TO submission")
-                    sub.failed = "the hub could not record the reports"
-                db.conn.execute("RELEASE submission")
-            add_counts(db, outcomes)
+            except sqlite3.Error as exc:
+                if dbmod.storage_fault(exc):
+                    raise
+                db.conn.execute("ROLLBACK TO grouped")
+                for sub in group:
+                    record_alone(db, sub)
+            db.conn.execute("RELEASE grouped")
+            add_counts(db, Counter(rejected) + Counter(s for sub in group for s in sub.statuses))
     except sqlite3.Error as exc:
         problem = dbmod.storage_fault(exc)
         if problem:
