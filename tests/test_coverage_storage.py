@@ -8,7 +8,7 @@ WINDOW = figures.observation_window(coverage_county.NOW, 7, "Asia/Shanghai")
 
 
 def wifi_ever_seen(db, scope=None):
-    return {r.school_code for r in store.rooms(db, WINDOW, -75, scope).values() if r.ever_school_wifi}
+    return {r.school_code for r in store.rooms(db, store.inventory(db).rooms, WINDOW, -75, scope).values() if r.ever_school_wifi}
 
 
 def test_a_schools_wifi_counts_as_seen_only_by_its_own_agents_on_any_day_at_any_strength(fresh_db):
@@ -24,9 +24,10 @@ def test_a_schools_wifi_counts_as_seen_only_by_its_own_agents_on_any_day_at_any_
 
 
 def test_each_room_is_a_few_index_probes_not_a_walk_through_its_history(fresh_db):
+    listed = store.inventory(fresh_db).rooms
     ran: list[str] = []
     fresh_db.conn.set_trace_callback(ran.append)
-    store.rooms(fresh_db, WINDOW, -75, None)
+    store.rooms(fresh_db, listed, WINDOW, -75, None)
     fresh_db.conn.set_trace_callback(None)
     [sql] = ran
     plan = [row[3] for row in fresh_db.execute("EXPLAIN QUERY PLAN " + sql)]
