@@ -29,10 +29,12 @@ def test_each_room_is_a_few_index_probes_not_a_walk_through_its_history(fresh_db
     fresh_db.conn.set_trace_callback(ran.append)
     store.rooms(fresh_db, listed, WINDOW, -75, None)
     fresh_db.conn.set_trace_callback(None)
-    [sql] = ran
+    sql, unlisted = ran
     plan = [row[3] for row in fresh_db.execute("EXPLAIN QUERY PLAN " + sql)]
     assert "SEARCH d USING PRIMARY KEY (room_code=? AND day>? AND day<?)" in plan, plan  # room_days, the window
     assert "SEARCH f USING PRIMARY KEY (room_code=?) LEFT-JOIN" in plan, plan  # room_firsts, one row
     assert "SEARCH a USING INDEX agents_retired (retired_at>?)" in plan, plan  # the few retired since until
     assert "SEARCH d USING INDEX agent_days_agent (agent_id=? AND day>? AND day<?)" in plan, plan  # their days
     assert not any(step.startswith(("SCAN d", "SCAN a", "SCAN f")) for step in plan), plan
+    plan = [row[3] for row in fresh_db.execute("EXPLAIN QUERY PLAN " + unlisted)]
+    assert "SEARCH agents USING INDEX agents_room (room_code=?)" in plan, plan  # only the rooms listing no terminal

@@ -73,9 +73,10 @@ def rooms(db: sqlite_utils.Database, listed: dict[str, Room], window: Window, wi
     # at its first day, and CASE (lazy) asks only what is still open: a day seen wireless or wired
     # was also a day with a report (its first report came no later), so "working" is asked only of
     # rooms seen neither. The answer is bits: 1 working, 2 wired, 4 wireless. The "ever" questions
-    # read room_firsts (every agent, any day: one row per room). Agents standing in the room now are
+    # read room_firsts (every agent, any day: one row per room). Agents standing in a room now are
     # counted only where the inventory lists no terminal, the one place they are read
-    # (agent_unlisted). The cost follows the rooms and the window, not the age of the database.
+    # (agent_unlisted), with the agents_room index. The cost follows the rooms and the window, not
+    # the age of the database.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
     def seen(condition: str) -> str:
         return f"""(EXISTS (SELECT 1 FROM room_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
@@ -88,16 +89,18 @@ def rooms(db: sqlite_utils.Database, listed: dict[str, Room], window: Window, wi
                   WHERE a.state = 'retired' AND a.retired_at > ?3 AND d.day BETWEEN ?1 AND ?2)
               SELECT r.code,
                      CASE WHEN {wireless} THEN 5 + 2 * {wired} WHEN {wired} THEN 3 ELSE {working} END,
-                     f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL,
-                     CASE WHEN EXISTS (SELECT 1 FROM terminals t WHERE t.room_code = r.code) THEN 0 ELSE (
-                         SELECT COUNT(*) FROM agents a WHERE a.room_code = r.code AND a.state != 'retired'
-                         AND a.last_report_at IS NOT NULL) END
+                     f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL
               FROM rooms r LEFT JOIN room_firsts f ON f.room_code = r.code WHERE {where}"""
-    found = {code: (bool(seen & 1), bool(seen & 2), bool(seen & 4), bool(ever), bool(ever_wifi), unlisted)
-             for code, seen, ever, ever_wifi, unlisted
+    found = {code: (bool(seen & 1), bool(seen & 2), bool(seen & 4), bool(ever), bool(ever_wifi))
+             for code, seen, ever, ever_wifi
              in db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])}
+    bare = json.dumps([code for code, room in listed.items() if not room.terminals and code in found])
+    unlisted = dict(db.execute("SELECT room_code, COUNT(*) FROM agents WHERE room_code IN (SELECT value FROM "
+                               "json_each(?)) AND state != 'retired' AND last_report_at IS NOT NULL "
+                               "GROUP BY room_code", [bare]))
     # The rooms are the listed ones: one added by an import since they were read waits for the next look.
-    return {code: Room(*room[:6], *found[code]) for code, room in listed.items() if code in found}
+    return {code: Room(*room[:6], *found[code], unlisted.get(code, 0))
+            for code, room in listed.items() if code in found}
 
 
 def retired_terminals(db: sqlite_utils.Database, scope: Scope) -> list[tuple[str, str, str | None]]:
