@@ -102,7 +102,7 @@ def per_inventory(load: Callable[[sqlite_utils.Database], T]) -> Callable[[sqlit
     /metrics scrape. The mark kept by migration 0011's triggers tells when to read again, whichever
     process or hand changed the inventory. The value is shared by every caller: never change it.
     """
-    kept: dict[str, tuple[str, T]] = {}
+    kept: dict[str, tuple[str | None, T]] = {}
 
     @functools.wraps(load)
     def cached(db: sqlite_utils.Database) -> T:
