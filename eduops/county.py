@@ -106,11 +106,12 @@ def per_inventory(load: Callable[[sqlite_utils.Database], T]) -> Callable[[sqlit
 
     @functools.wraps(load)
     def cached(db: sqlite_utils.Database) -> T:
-        version = get_meta(db, "inventory_version")
-        hit = kept.get("last")
-        if version is not None and hit is not None and hit[0] == version:  # None: older than 0011
-            return hit[1]
-        value = load(db)
+        with dbmod.snapshot(db):  # the mark and what it marks, though an import commits meanwhile
+            version = get_meta(db, "inventory_version")
+            hit = kept.get("last")
+            if version is not None and hit is not None and hit[0] == version:  # None: older than 0011
+                return hit[1]
+            value = load(db)
         kept["last"] = (version, value)
         return value
     return cached

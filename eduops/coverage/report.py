@@ -139,4 +139,6 @@ def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.
 
 
 def disagreements(db: sqlite_utils.Database, report: CoverageReport) -> list[gaps.Disagreement]:
-    return gaps.disagreements(report.schools, report.rooms, store.retired_terminals(db, report.scope))
+    # A school imported since the report's inventory was read waits for the next look, as its rooms do.
+    retired = [t for t in store.retired_terminals(db, report.scope) if t[1] in report.schools]
+    return gaps.disagreements(report.schools, report.rooms, retired)
