@@ -1,8 +1,9 @@
 """Storage of the county model: every SQL statement about the inventory lives here."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import sqlite_utils
 from tqdm import tqdm
@@ -13,6 +14,7 @@ from eduops import db as dbmod
 TABLES = ("townships", "schools", "rooms", "classes", "terminals")
 # A school may run several networks (teaching, office): schools.wifi_ssid keeps them joined by this.
 SSID_SEPARATOR = ";"
+T = TypeVar("T")
 
 
 def school_ssids(stored: str) -> tuple[str, ...]:
@@ -92,6 +94,30 @@ def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) ->
     return row[0] if row else default
 
 
+def per_inventory(load: Callable[[sqlite_utils.Database], T]) -> Callable[[sqlite_utils.Database], T]:
+    """Keep what ``load`` works out from the inventory tables alone until they change.
+
+    A county's inventory changes with an import, a few times a term, while its figures are read on
+    every page and scrape: reading 4,000 classes and their rooms again each time was most of a
+    /metrics scrape. The mark kept by migration 0011's triggers tells when to read again, whichever
+    process or hand changed the inventory. The value is shared by every caller: never change it.
+    """
+    kept: dict[str, tuple[str | None, T]] = {}
+
+    @functools.wraps(load)
+    def cached(db: sqlite_utils.Database) -> T:
+        with dbmod.snapshot(db):  # the mark and what it marks, though an import commits meanwhile
+            version = get_meta(db, "inventory_version")
+            hit = kept.get("last")
+            if version is not None and hit is not None and hit[0] == version:  # None: older than 0011
+                return hit[1]
+            value = load(db)
+        kept["last"] = (version, value)
+        return value
+    return cached
+
+
+@per_inventory
 def area_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Per area: townships, schools, classes, and classes whose home room has a terminal in the inventory."""
     # One count per area and figure: cheaper than counting distinct codes over the joined tables.
@@ -114,6 +140,7 @@ def table_counts(db: sqlite_utils.Database, tables: Iterable[str] = TABLES) -> d
     return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+@per_inventory
 def terminals_by_area_and_kind(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
     """(area, terminal kind, count) for every pair present in the inventory."""
     # Count per school first, so only a few hundred rows are joined to their areas.

@@ -66,6 +66,20 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 @contextlib.contextmanager
+def snapshot(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Several reads that see one state of the database (WAL keeps it while others commit); inside
+    a transaction already, that one's."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
 def rehearsal(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """Run writes that are all rolled back at the end (``eduops jobs run --now``): they see each
     other, so a job's summary says what it would change, and nothing of it stays. It holds the

@@ -1,6 +1,8 @@
-"""Migrations 0006 and 0010 carry databases built at schemas 0005 and 0009 forward: agent_days rows keep counting."""
+"""Migrations carry databases forward: 0006 and 0010 those built at schemas 0005 and 0009 (agent_days rows
+keep counting), 0011 an inventory of schema 0010 (marked, so it is kept in memory only until it changes)."""
 from datetime import datetime, timedelta, timezone
 
+from eduops import county
 from eduops import db as dbmod
 from eduops.coverage import report
 from tests.support import coverage_county
@@ -96,4 +98,21 @@ def test_agent_days_of_schema_0009_keep_counting_after_0010(db_path, hub_config)
         ("A-R1", True, True, True, True), ("A-R4", False, False, False, True), ("B-R1", False, False, False, True)]
     # Before ag-4's retirement its day counts again (agent_days keeps it): a backdated snapshot sees it.
     assert report.load(database, hub_config, datetime(2026, 3, 9, 6, tzinfo=timezone.utc), None).rooms["A-R4"].working
+    database.conn.close()
+
+
+def test_an_inventory_of_schema_0010_is_marked_by_0011_and_later_writes_change_the_mark(db_path, hub_config):
+    database = dbmod.connect(db_path)
+    assert dbmod.migrate(database, up_to=10) == 10
+    coverage_county.build_inventory(database)
+    before = report.load(database, hub_config, NOW, None)
+    assert dbmod.migrate(database) >= 11
+    mark = county.get_meta(database, "inventory_version")
+    assert mark and len(mark) == 16
+    after = report.load(database, hub_config, NOW, None)
+    assert (after.schools, after.classes, after.rooms) == (before.schools, before.classes, before.rooms)
+    with dbmod.write(database):
+        database.execute("UPDATE classes SET name = 'renamed' WHERE code = ?", [before.classes[0].code])
+    assert county.get_meta(database, "inventory_version") != mark
+    assert report.load(database, hub_config, NOW, None).classes[0].name == "renamed"
     database.conn.close()

@@ -126,13 +126,19 @@ def marks_json(marks: figures.Marks) -> dict[str, dict[str, bool]]:
 
 
 def load(db: sqlite_utils.Database, config: Config, now: datetime, scope: store.Scope) -> CoverageReport:
-    """Read a scope's inventory and observations in a few set-based queries."""
+    """The scope's part of the county's inventory, and what agents showed in its rooms."""
     window = figures.observation_window(now, config.coverage_window_days, config.timezone)
-    return CoverageReport(
-        window=window, scope=scope, areas=store.areas(db), townships=store.townships(db, scope),
-        schools=store.schools(db, scope), rooms=store.rooms(db, window, config.coverage_wifi_min_dbm, scope),
-        classes=store.classes(db, scope))
+    listed = store.inventory(db)
+    rooms = store.rooms(db, listed.rooms, window, config.coverage_wifi_min_dbm, scope)
+    if scope is None:
+        return CoverageReport(window, scope, listed.areas, listed.townships, listed.schools, rooms, listed.classes)
+    schools = {code: s for code, s in listed.schools.items() if code in scope}
+    held = {s.township_code for s in schools.values()}
+    return CoverageReport(window, scope, listed.areas, {c: t for c, t in listed.townships.items() if c in held},
+                          schools, rooms, [c for c in listed.classes if c.school_code in scope])
 
 
 def disagreements(db: sqlite_utils.Database, report: CoverageReport) -> list[gaps.Disagreement]:
-    return gaps.disagreements(report.schools, report.rooms, store.retired_terminals(db, report.scope))
+    # A school imported since the report's inventory was read waits for the next look, as its rooms do.
+    retired = [t for t in store.retired_terminals(db, report.scope) if t[1] in report.schools]
+    return gaps.disagreements(report.schools, report.rooms, retired)

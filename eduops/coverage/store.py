@@ -1,16 +1,18 @@
 """Storage of coverage: every SQL statement coverage runs lives here.
 
 Each loader reads a whole scope in one set-based query, so a county of 4,000
-classes and 20,000 agents costs a handful of statements, never one per class.
+classes and 20,000 agents costs a handful of statements, never one per class;
+the inventory's part is read for the whole county and kept until it changes.
 ``scope`` is a set of school codes, or None for the whole county.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import sqlite_utils
 
+from eduops import county
 from eduops import db as dbmod
 from eduops.coverage.figures import COUNTS, Room, School, SchoolClass, Window
 
@@ -24,35 +26,34 @@ def _in_scope(column: str, scope: Scope) -> tuple[str, list[Any]]:
     return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(sorted(scope))]
 
 
-def areas(db: sqlite_utils.Database) -> list[dict[str, str]]:
-    return [dict(zip(("code", "name_zh", "name_en"), r))
-            for r in db.execute("SELECT code, name_zh, name_en FROM areas ORDER BY sort")]
+class Inventory(NamedTuple):
+    """The whole county's inventory as coverage reads it, kept until it changes (county.per_inventory)."""
+    areas: list[dict[str, str]]                # in area order
+    townships: dict[str, dict[str, str]]       # in area order
+    schools: dict[str, School]                 # in area, township and code order
+    rooms: dict[str, Room]                     # nothing observed yet (see rooms)
+    classes: list[SchoolClass]                 # in code order
 
 
-def townships(db: sqlite_utils.Database, scope: Scope) -> dict[str, dict[str, str]]:
-    """Townships in area order; with a scope, only those holding a school in it."""
-    where, params = _in_scope("code", scope)
-    sql = f"""SELECT t.code, t.name, t.area_code FROM townships t JOIN areas a ON a.code = t.area_code
-              WHERE {where if scope is None else f't.code IN (SELECT township_code FROM schools WHERE {where})'}
-              ORDER BY a.sort, t.code"""
-    return {code: {"code": code, "name": name, "area_code": area}
-            for code, name, area in db.execute(sql, params)}
-
-
-def schools(db: sqlite_utils.Database, scope: Scope) -> dict[str, School]:
-    where, params = _in_scope("s.code", scope)
-    sql = f"""SELECT s.code, s.name, s.township_code, t.area_code, s.stage, s.small_scale, s.uplink_mbps,
-                     s.wired_planned, s.wireless_planned, s.wifi_ssid
-              FROM schools s JOIN townships t ON t.code = s.township_code JOIN areas a ON a.code = t.area_code
-              WHERE {where} ORDER BY a.sort, t.code, s.code"""
-    return {r[0]: School(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], bool(r[7]), bool(r[8]), r[9])
-            for r in db.execute(sql, params)}
-
-
-def classes(db: sqlite_utils.Database, scope: Scope) -> list[SchoolClass]:
-    where, params = _in_scope("school_code", scope)
-    sql = f"SELECT code, school_code, grade, name, room_code FROM classes WHERE {where} ORDER BY code"
-    return [SchoolClass(*r) for r in db.execute(sql, params)]
+@county.per_inventory
+def inventory(db: sqlite_utils.Database) -> Inventory:
+    areas = [dict(zip(("code", "name_zh", "name_en"), r))
+             for r in db.execute("SELECT code, name_zh, name_en FROM areas ORDER BY sort")]
+    townships = {code: {"code": code, "name": name, "area_code": area} for code, name, area in db.execute(
+        "SELECT t.code, t.name, t.area_code FROM townships t JOIN areas a ON a.code = t.area_code "
+        "ORDER BY a.sort, t.code")}
+    schools = {r[0]: School(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], bool(r[7]), bool(r[8]), r[9])
+               for r in db.execute(
+                   "SELECT s.code, s.name, s.township_code, t.area_code, s.stage, s.small_scale, s.uplink_mbps, "
+                   "s.wired_planned, s.wireless_planned, s.wifi_ssid FROM schools s "
+                   "JOIN townships t ON t.code = s.township_code JOIN areas a ON a.code = t.area_code "
+                   "ORDER BY a.sort, t.code, s.code")}
+    rooms = {r[0]: Room(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in db.execute(
+        "SELECT r.code, r.school_code, r.name, (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code), "
+        "r.wired_planned, r.wireless_planned FROM rooms r")}
+    classes = [SchoolClass(*r) for r in
+               db.execute("SELECT code, school_code, grade, name, room_code FROM classes ORDER BY code")]
+    return Inventory(areas, townships, schools, rooms, classes)
 
 
 def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
@@ -60,8 +61,10 @@ def school_of_class(db: sqlite_utils.Database, class_code: str) -> str | None:
     return row[0] if row else None
 
 
-def rooms(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: Scope) -> dict[str, Room]:
-    """The rooms of the scope with what agents showed in each, from the reports made there (see Room)."""
+def rooms(db: sqlite_utils.Database, listed: dict[str, Room], window: Window, wifi_min_dbm: int,
+          scope: Scope) -> dict[str, Room]:
+    """The ``listed`` rooms (the inventory's) of the scope with what agents showed in each, from the
+    reports made there (see Room)."""
     where, params = _in_scope("r.school_code", scope)
     # The window's measures read room_days, the agents in service summed per room and day (at most
     # one short row per window day, found by its key), and the days of agents retired after
@@ -70,9 +73,10 @@ def rooms(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: S
     # at its first day, and CASE (lazy) asks only what is still open: a day seen wireless or wired
     # was also a day with a report (its first report came no later), so "working" is asked only of
     # rooms seen neither. The answer is bits: 1 working, 2 wired, 4 wireless. The "ever" questions
-    # read room_firsts (every agent, any day: one row per room). Agents standing in the room now are
+    # read room_firsts (every agent, any day: one row per room). Agents standing in a room now are
     # counted only where the inventory lists no terminal, the one place they are read
-    # (agent_unlisted). The cost follows the rooms and the window, not the age of the database.
+    # (agent_unlisted), with the agents_room index. The cost follows the rooms and the window, not
+    # the age of the database.
     # ?1 and ?2: the window's days, ?3 its until, ?4 the threshold; the scope's ? comes last (?5).
     def seen(condition: str) -> str:
         return f"""(EXISTS (SELECT 1 FROM room_days d WHERE d.room_code = r.code AND d.day BETWEEN ?1 AND ?2
@@ -83,19 +87,20 @@ def rooms(db: sqlite_utils.Database, window: Window, wifi_min_dbm: int, scope: S
     sql = f"""WITH later AS MATERIALIZED (
                   SELECT d.* FROM agents a INDEXED BY agents_retired JOIN agent_days d ON d.agent_id = a.id
                   WHERE a.state = 'retired' AND a.retired_at > ?3 AND d.day BETWEEN ?1 AND ?2)
-              SELECT r.code, r.school_code, r.name, (SELECT COUNT(*) FROM terminals t WHERE t.room_code = r.code),
-                     r.wired_planned, r.wireless_planned,
+              SELECT r.code,
                      CASE WHEN {wireless} THEN 5 + 2 * {wired} WHEN {wired} THEN 3 ELSE {working} END,
-                     f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL,
-                     CASE WHEN EXISTS (SELECT 1 FROM terminals t WHERE t.room_code = r.code) THEN 0 ELSE (
-                         SELECT COUNT(*) FROM agents a WHERE a.room_code = r.code AND a.state != 'retired'
-                         AND a.last_report_at IS NOT NULL) END
+                     f.room_code IS NOT NULL, f.first_school_wifi_at IS NOT NULL
               FROM rooms r LEFT JOIN room_firsts f ON f.room_code = r.code WHERE {where}"""
-    found = db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])
-    return {code: Room(code, school, name, terminals, bool(wired_planned), bool(wireless_planned),
-                       bool(seen & 1), bool(seen & 2), bool(seen & 4), bool(ever), bool(ever_wifi), unlisted)
-            for code, school, name, terminals, wired_planned, wireless_planned, seen, ever, ever_wifi, unlisted
-            in found}
+    found = {code: (bool(seen & 1), bool(seen & 2), bool(seen & 4), bool(ever), bool(ever_wifi))
+             for code, seen, ever, ever_wifi
+             in db.execute(sql, [window.first_day, window.last_day, window.until, wifi_min_dbm, *params])}
+    bare = json.dumps([code for code, room in listed.items() if not room.terminals and code in found])
+    unlisted = dict(db.execute("SELECT room_code, COUNT(*) FROM agents WHERE room_code IN (SELECT value FROM "
+                               "json_each(?)) AND state != 'retired' AND last_report_at IS NOT NULL "
+                               "GROUP BY room_code", [bare]))
+    # The rooms are the listed ones: one added by an import since they were read waits for the next look.
+    return {code: Room(*room[:6], *found[code], unlisted.get(code, 0))
+            for code, room in listed.items() if code in found}
 
 
 def retired_terminals(db: sqlite_utils.Database, scope: Scope) -> list[tuple[str, str, str | None]]:

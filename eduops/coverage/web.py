@@ -31,7 +31,7 @@ def county_report() -> report.CoverageReport:
 
 def school_report(school_code: str) -> report.CoverageReport:
     """Coverage of one school only (cheaper than the county); 404 if unknown, 403 if outside the scope."""
-    if not store.schools(get_db(), frozenset({school_code})):
+    if school_code not in store.inventory(get_db()).schools:
         raise ApiError(404, "not_found", f"No school with code {school_code!r}; pick one from its township.")
     require_school(current_user(), school_code)
     return report.load(get_db(), hub_config(), ctx.now(), frozenset({school_code}))
