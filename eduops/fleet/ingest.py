@@ -8,6 +8,11 @@ the waiting requests. A submission that fails cannot take the others with it: th
 group is then recorded again with a savepoint for each. Per-report work is a handful of
 primary-key or unique-index operations: it does not grow with the number of
 terminals or the age of the database.
+
+Over 300 lines because the writer is one piece: which statements a batch costs
+(record_submission) and how a group runs them (write_group, record_alone) are
+tuned together, since under load each statement costs the writer a wait for the
+interpreter lock (docs/fleet.md).
 """
 from __future__ import annotations
 
