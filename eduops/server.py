@@ -82,8 +82,9 @@ class Overloaded(Error):
 class SheddingDispatcher(ThreadedTaskDispatcher):
     # waitress warns "Task queue depth is N" for every task that finds the threads busy, writing the line
     # from its one I/O thread while it holds the lock the worker threads take their next task under: at
-    # 32 connections on 16 threads, a line per request and a tenth of the hub's CPU. The queue's depth is
-    # what shedding acts on (and what the ingest histogram shows), so the hub does not log it.
+    # 32 connections on 16 threads, a line per request and a tenth of the time the interpreter lock was
+    # held (py-spy). The queue's depth is what shedding acts on (and what the ingest histogram shows),
+    # so the hub does not log it.
     queue_logger = logging.getLogger("eduops.server.queue")
     queue_logger.setLevel(logging.ERROR)
 
