@@ -70,10 +70,8 @@ def coverage_section(db: sqlite_utils.Database, config: Config, now: datetime) -
                 covered[level].add_metric([area["code"], kind, source], part)
                 if whole:
                     ratio.add_metric([area["code"], level, kind, source], part / whole)
-    # Thousands of gaps fall into a few dozen kinds (area, level, what is missing): count those first.
-    gap_kinds = Counter((g.school.area_code, g.level, tuple(g.missing.items())) for g in rep.gap_list)
     gap_count: Counter[tuple[str, str, str, str]] = Counter()
-    for (area, level, missing), count in gap_kinds.items():
+    for (area, level, missing), count in gaps.gap_kinds(rep.schools, rep.rooms, rep.classes, rep.observed).items():
         for measure, status in missing:
             gap_count[(area, level, measure.split("_")[1], status)] += count
     gaps_family = GaugeMetricFamily("eduops_coverage_gaps", "Classes or schools short of a measure, "

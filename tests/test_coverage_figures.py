@@ -1,4 +1,5 @@
 """Coverage figures of the hand-built county (tests/support/coverage_county.py), worked out by hand."""
+from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
@@ -39,6 +40,13 @@ def test_the_gap_list_names_every_class_and_school_short_of_the_goal(hand_county
     found = [(g.school.code, g.school_class.code if g.school_class else None, g.missing)
              for g in load(hand_county, hub_config).gap_list]
     assert found == EXPECTED_GAPS
+
+
+def test_the_gaps_counted_by_kind_for_metrics_are_the_gap_lists_rows(hand_county, hub_config):
+    rep = load(hand_county, hub_config)
+    listed = Counter((g.school.area_code, g.level, tuple(g.missing.items())) for g in rep.gap_list)
+    assert gaps.gap_kinds(rep.schools, rep.rooms, rep.classes, rep.observed) == listed
+    assert sum(listed.values()) == len(EXPECTED_GAPS)
 
 
 def test_the_disagreements_between_inventory_and_agents(hand_county, hub_config):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -68,6 +69,24 @@ def gap_list(schools: dict[str, School], rooms: dict[str, Room], classes: Iterab
             found.append(Gap(school, None, own))
         found.extend(sorted(by_school[code], key=lambda g: (g.school_class.grade, g.school_class.code)))
     return found
+
+
+GapKind = tuple[str, str, tuple[tuple[str, str], ...]]  # (area, level, ((measure, status), ...))
+
+
+def gap_kinds(schools: dict[str, School], rooms: dict[str, Room], classes: Iterable[SchoolClass],
+              observed: Observed) -> Counter[GapKind]:
+    """The gap list's rows counted by area, level and what they lack, without listing them (what
+    /metrics needs of a county's thousands of gaps: the rows fall into a few dozen kinds)."""
+    marked = Counter((schools[c.school_code].area_code, class_marks(rooms.get(c.room_code))) for c in classes)
+    kinds: Counter[GapKind] = Counter()
+    for (area, marks), count in marked.items():
+        if missing := _short(marks):
+            kinds[(area, "class", tuple(missing.items()))] += count
+    for school in schools.values():
+        if missing := _short(school_marks(school, observed)):
+            kinds[(school.area_code, "school", tuple(missing.items()))] += 1
+    return kinds
 
 
 def gap_counts(gaps: Iterable[Gap]) -> dict[str, dict[str, int]]:
