@@ -32,7 +32,9 @@ class Config:
     db_path: Path = _setting(Path("eduops.db"), "SQLite database file of the hub.")
     host: str = _setting("127.0.0.1", "Address the hub listens on.")
     port: int = _setting(8080, "TCP port the hub listens on; 0 picks a free one.", 0, 65535)
-    threads: int = _setting(16, "Worker threads of the WSGI server.", 1, 256)
+    # An agent's report holds its thread until the group commit that records it: the threads bound how
+    # many reports one commit (one fsync) can take, and waiting threads cost little (docs/fleet.md).
+    threads: int = _setting(32, "Worker threads of the WSGI server.", 1, 256)
     secret_key: str | None = _setting(
         None, "Key that signs session cookies. Required for `eduops hub`; demo and test generate one.")
     log_level: str = _setting("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))

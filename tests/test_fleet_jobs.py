@@ -197,14 +197,17 @@ def submission(agent_id: str, key_hash: str, uuid: str, move_to: str | None = No
     return ingest.Submission(Identity(agent_id, "S1", "S1-R2", key_hash), [row], 0.0, MONDAY_10, move_to)
 
 
-def test_one_failing_batch_in_a_group_does_not_take_the_others_with_it(fleet, caplog):
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 2, 0)], ids=["failing first", "failing last"])
+def test_one_failing_batch_in_a_group_does_not_take_the_others_with_it(fleet, caplog, order):
     _, agent, _, db = fleet
     key_hash = db.execute("SELECT key_hash FROM agents").fetchone()[0]
     good = submission(agent.agent_id, key_hash, "00000000-0000-4000-8000-00000000000a")
     bad = submission(agent.agent_id, key_hash, "00000000-0000-4000-8000-00000000000b", move_to="NO-SUCH-ROOM")
     revoked = submission(agent.agent_id, "not-the-key", "00000000-0000-4000-8000-00000000000c")
+    group = [(bad, good, revoked)[n] for n in order]  # failing last: the others were recorded, then undone
     with caplog.at_level(logging.ERROR):
-        assert ingest.write_group(db, [bad, good, revoked], Counter({"rejected:invalid": 2}), dbmod.StorageHealth())
+        assert ingest.write_group(db, group, Counter({"rejected:invalid": 2}), dbmod.StorageHealth())
+    assert good.statuses == ["accepted"] and bad.statuses == []
     assert (bool(bad.failed), bool(good.failed), revoked.key_revoked) == (True, False, True)
     assert not any(s.done.locked() for s in (bad, good, revoked))  # every waiter woken
     assert [u for (u,) in db.execute("SELECT uuid FROM reports")] == [good.rows[0].uuid]

@@ -85,6 +85,10 @@ def test_online_goes_stale_then_offline_then_online_again_each_change_recorded(a
     assert [(f, t) for f, t, _ in changes] == [(None, "online"), ("online", "stale"), ("stale", "offline"),
                                                ("offline", "online")]
     assert [from_iso(at) for _, _, at in changes[1:3]] == [stale_at, offline_at]
+    back_since = query(db_path, "SELECT state_since FROM agents")[0][0]
+    assert back_since == changes[3][2]  # online since the report that brought it back ...
+    assert always_class.send().status_code == 200
+    assert query(db_path, "SELECT state, state_since FROM agents") == [("online", back_since)]  # ... not since the last
     shown = eduops("terminals", "show", always_class.agent_id, "--db", str(db_path)).stdout
     assert "stale -> offline" in shown and "offline -> online  (reported)" in shown
 

@@ -4,10 +4,15 @@ Request threads validate a batch and hand it to the one writer thread, then wait
 The writer takes everything queued, records it in one ``BEGIN IMMEDIATE``
 transaction, commits (with a full fsync: an acknowledged report must survive a
 power cut, and one fsync per group keeps that affordable), and only then wakes
-the waiting requests. Each submission is recorded under its own savepoint, so one
-that fails cannot take the others with it. Per-report work is a handful of
+the waiting requests. A submission that fails cannot take the others with it: the
+group is then recorded again with a savepoint for each. Per-report work is a handful of
 primary-key or unique-index operations: it does not grow with the number of
 terminals or the age of the database.
+
+Over 300 lines because the writer is one piece: which statements a batch costs
+(record_submission) and how a group runs them (write_group, record_alone) are
+tuned together, since under load each statement costs the writer a wait for the
+interpreter lock (docs/fleet.md).
 """
 from __future__ import annotations
 
@@ -106,18 +111,31 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
     """Record one batch inside the writer's transaction (see the module docstring)."""
     conn = db.conn
     at = to_iso(sub.now)
-    row = conn.execute("SELECT a.state, a.room_code, s.wifi_ssid FROM agents a JOIN schools s ON s.code = a.school_code "
-                       "WHERE a.id = ? AND a.key_hash = ?", [sub.identity.id, sub.identity.key_hash]).fetchone()
+    # The agent's row is updated and read back in one statement, the pending commands looked up in it
+    # too: each statement gives the interpreter lock away and the writer waits behind the request
+    # threads to get it back, which was most of a group's time (docs/fleet.md).
+    row = conn.execute(
+        "UPDATE agents SET last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
+        " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
+        " retire_proposed_at = NULL WHERE id = ?5 AND key_hash = ?6"
+        " RETURNING state, room_code, (SELECT wifi_ssid FROM schools WHERE code = agents.school_code),"
+        " EXISTS (SELECT 1 FROM commands WHERE agent_id = agents.id AND status = 'pending')",
+        [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id,
+         sub.identity.key_hash]).fetchone()
     if row is None:  # revoked since the key was looked up: the cache never outvotes the database
         sub.key_revoked = True
         return
-    if row[0] != "online":
+    state, room, ssids, has_commands = row
+    if state != "online":
         conn.execute("INSERT INTO agent_states (agent_id, from_state, to_state, at, reason) "
-                     "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, row[0], at])
+                     "VALUES (?, ?, 'online', ?, 'reported')", [sub.identity.id, state, at])
+        # Apart from the every-report UPDATE above: setting state there, even unchanged, would make
+        # SQLite rewrite the entries of the two indexes on it (agents_school, agents_retired) each time.
+        conn.execute("UPDATE agents SET state = 'online', state_since = ? WHERE id = ?", [at, sub.identity.id])
     if sub.move_to_room:
         agents.move_agent(db, sub.identity.id, sub.move_to_room)
-    room = sub.move_to_room or row[1]  # the batch's reports were made where the agent is now
-    school_ssids = county.school_ssids(row[2])
+    room = sub.move_to_room or room  # the batch's reports were made where the agent is now
+    school_ssids = county.school_ssids(ssids)
     for r in sub.rows:
         inserted = conn.execute(
             "INSERT INTO reports (uuid, agent_id, seq, agent_time, report_at, received_at, body) "
@@ -129,13 +147,8 @@ def record_submission(db: sqlite_utils.Database, sub: Submission) -> None:
                                   int(r.wifi_ssid in school_ssids)])
         if inserted and r.recordings:
             recordings.record_recordings(db, sub.identity.id, r.report_at, r.recordings)
-    conn.execute(
-        "UPDATE agents SET state = 'online', state_since = CASE WHEN state = 'online' THEN state_since ELSE ?1 END,"
-        " last_report_at = max(coalesce(last_report_at, ''), ?2), last_contact_at = ?1,"
-        " last_seq = max(coalesce(last_seq, -1), ?3), clock_skew_s = ?4, clock_skew_at = ?1,"
-        " retire_proposed_at = NULL WHERE id = ?5",
-        [at, max(r.report_at for r in sub.rows), max(r.seq for r in sub.rows), sub.skew_s, sub.identity.id])
-    sub.commands = commands.deliver_pending(db, sub.identity.id, at)
+    if has_commands:
+        sub.commands = commands.deliver_pending(db, sub.identity.id, at)
 
 
 # The rollup per agent, day and room, kept in step with every accepted report (coverage reads it):
@@ -184,33 +197,48 @@ def _growing(group: list[Submission], more: Callable[[], Submission | None]) -> 
         i += 1
 
 
+def record_alone(db: sqlite_utils.Database, sub: Submission) -> None:
+    """Record one batch under its own savepoint, so that if it fails it is marked failed alone."""
+    sub.statuses, sub.commands, sub.key_revoked = [], [], False  # what an undone attempt may have left
+    db.conn.execute("SAVEPOINT submission")
+    try:
+        record_submission(db, sub)
+    except sqlite3.Error as exc:
+        if dbmod.storage_fault(exc):
+            raise
+        log.exception("could not record a batch of agent %s", sub.identity.id)
+        db.conn.execute("ROLLBACK TO submission")
+        sub.statuses, sub.failed = [], "the hub could not record the reports"
+    db.conn.execute("RELEASE submission")
+
+
 def write_group(db: sqlite_utils.Database, group: list[Submission], rejected: Counter[str],
                 health: dbmod.StorageHealth, more: Callable[[], Submission | None] = lambda: None) -> bool:
     """Record a group of batches and the rejection counts in one transaction, then wake every waiter.
 
     Batches that arrive meanwhile (``more``) join the group until none waits: the commit's fsync is the
     writer's main cost, so the fewer commits the better, and a batch that arrived is better served by
-    this commit than by the next. Each batch has its own savepoint: one that fails is marked failed alone. Returns
+    this commit than by the next. A batch that fails is marked failed alone: the group is undone and
+    recorded again with a savepoint per batch (``record_alone``). Not every time: each statement costs
+    the writer a wait for the interpreter lock, and checked input makes failing batches rare. Returns
     False if the transaction as a whole could not be committed (every batch failed); a
     storage fault (disk full) fails the whole group, since SQLite has dropped the transaction.
     """
     committed = True
     try:
         with dbmod.write(db):
-            outcomes = Counter(rejected)
-            for sub in _growing(group, more):
-                db.conn.execute("SAVEPOINT submission")
-                try:
+            db.conn.execute("SAVEPOINT grouped")
+            try:
+                for sub in _growing(group, more):
                     record_submission(db, sub)
-                    outcomes.update(sub.statuses)
-                except sqlite3.Error as exc:
-                    if dbmod.storage_fault(exc):
-                        raise
-                    log.exception("could not record a batch of agent %s", sub.identity.id)
-                    db.conn.execute("ROLLBACK TO submission")
-                    sub.failed = "the hub could not record the reports"
-                db.conn.execute("RELEASE submission")
-            add_counts(db, outcomes)
+            except sqlite3.Error as exc:
+                if dbmod.storage_fault(exc):
+                    raise
+                db.conn.execute("ROLLBACK TO grouped")
+                for sub in group:
+                    record_alone(db, sub)
+            db.conn.execute("RELEASE grouped")
+            add_counts(db, Counter(rejected) + Counter(s for sub in group for s in sub.statuses))
     except sqlite3.Error as exc:
         problem = dbmod.storage_fault(exc)
         if problem:
