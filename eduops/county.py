@@ -102,17 +102,17 @@ def per_inventory(load: Callable[[sqlite_utils.Database], T]) -> Callable[[sqlit
     /metrics scrape. The mark kept by migration 0011's triggers tells when to read again, whichever
     process or hand changed the inventory. The value is shared by every caller: never change it.
     """
-    kept: dict[str, tuple[str | None, T]] = {}
+    kept: tuple[str, T] | None = None
 
     @functools.wraps(load)
     def cached(db: sqlite_utils.Database) -> T:
+        nonlocal kept
         with dbmod.snapshot(db):  # the mark and what it marks, though an import commits meanwhile
             version = get_meta(db, "inventory_version")
-            hit = kept.get("last")
-            if version is not None and hit is not None and hit[0] == version:  # None: older than 0011
-                return hit[1]
+            if kept is not None and kept[0] == version:
+                return kept[1]
             value = load(db)
-        kept["last"] = (version, value)
+        kept = None if version is None else (version, value)  # None: a database older than 0011
         return value
     return cached
 

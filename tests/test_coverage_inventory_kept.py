@@ -26,7 +26,7 @@ def statements(db, call):
     return ran
 
 
-def test_the_inventory_is_read_again_only_after_a_write_to_it(fresh_db, tmp_path):
+def test_the_inventory_is_read_again_only_after_a_write_to_it(fresh_db, db_path, tmp_path):
     book = inventory_files.make_xlsx(tmp_path / "county.xlsx", inventory_files.GOOD)
     inventory_files.run_import(fresh_db, book)
     first = store.inventory(fresh_db)
@@ -42,7 +42,7 @@ def test_the_inventory_is_read_again_only_after_a_write_to_it(fresh_db, tmp_path
     inventory_files.run_import(fresh_db, inventory_files.make_xlsx(tmp_path / "more.xlsx", changed))
     assert [c.code for c in store.inventory(fresh_db).classes] == ["S1-C1", "S1-C2", "S2-C1"]
 
-    by_hand = sqlite3.connect(fresh_db.conn.execute("PRAGMA database_list").fetchone()[2])
+    by_hand = sqlite3.connect(db_path)
     with by_hand:
         by_hand.execute("UPDATE rooms SET name = '102' WHERE code = 'S1-R1'")
     assert store.inventory(fresh_db).rooms["S1-R1"].name == "102"
@@ -52,11 +52,11 @@ def test_the_inventory_is_read_again_only_after_a_write_to_it(fresh_db, tmp_path
     by_hand.close()
 
 
-def test_the_mark_and_what_it_marks_are_read_in_one_snapshot(fresh_db, tmp_path):
+def test_the_mark_and_what_it_marks_are_read_in_one_snapshot(fresh_db, db_path, tmp_path):
     """An import committed while the inventory is being read is not half seen (kept under the old mark)."""
     book = inventory_files.make_xlsx(tmp_path / "county.xlsx", inventory_files.GOOD)
     inventory_files.run_import(fresh_db, book)
-    other = dbmod.connect(fresh_db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other = dbmod.connect(db_path)
     with dbmod.snapshot(fresh_db):
         mark = county.get_meta(fresh_db, "inventory_version")
         with dbmod.write(other):
