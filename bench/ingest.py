@@ -1,7 +1,8 @@
 """Report ingest through the real HTTP endpoint of a real `eduops hub`, beside a no-op Flask POST.
 
 The baseline is a Flask view that parses the same JSON body and answers a small JSON object, served
-by waitress with the hub's own settings (eduops.server.server_options), measured in the same run.
+by the hub's own server (eduops.server.create_server: its waitress settings, threads, channel and
+dispatcher), measured in the same run.
 The load comes from wrk (Debian's `wrk`, a C program, so the client costs the hub little CPU; its
 own CPU time is printed beside the figures): 2 threads, 16 connections, each request one live
 report of the size the agent sends from one of 1,000 agents (bench/ingest.lua), each server in
@@ -81,12 +82,11 @@ def build_database(path: Path, terminals: int, old_reports: int) -> None:
 
 
 def serve_noop() -> None:
-    """The baseline: a Flask view that parses the JSON POST, on waitress with the hub's settings."""
-    import waitress
+    """The baseline: a Flask view that parses the JSON POST, on the hub's own server."""
     from flask import Flask, jsonify, request
 
     from eduops.config import load
-    from eduops.server import server_options
+    from eduops.server import create_server
 
     app = Flask("noop")
 
@@ -96,7 +96,7 @@ def serve_noop() -> None:
         return jsonify(results=[{"id": r["id"], "status": "accepted"} for r in batch["reports"]],
                        next_report_in_s=60.0, commands=[])
 
-    server = waitress.create_server(app, host="127.0.0.1", port=0, **server_options(load(env={})))
+    server = create_server(app, load(overrides={"host": "127.0.0.1", "port": 0}))
     print(f"serving on http://127.0.0.1:{server.effective_port}", flush=True)
     server.run()
 

@@ -124,6 +124,18 @@ def create_server(app: Flask, config: Config):
     class HubChannel(HTTPChannel):
         error_task_class = Task
 
+        def writable(self) -> bool:
+            # While a task runs, its own thread sends what it writes (waitress's write_soon), and the task's
+            # end pulls the trigger for anything left. waitress calls the channel writable meanwhile as soon
+            # as its buffer holds a byte: while the task's thread held the buffer's lock (in the middle of
+            # its send), the I/O thread's select returned at once, again and again, each time giving the
+            # interpreter lock away (about 200 empty loops per report at 4 connections, 25 at 16: most of the
+            # hub's CPU time below 32 connections, docs/fleet.md). Past the high watermark the task waits for
+            # the I/O thread to drain the buffer, so then it is writable.
+            if self.requests and not (self.will_close or self.close_when_flushed):
+                return self.total_outbufs_len > self.adj.outbuf_high_watermark
+            return super().writable()
+
     server.channel_class = HubChannel
     return server
 
