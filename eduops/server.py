@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 import waitress
 from waitress.channel import HTTPChannel
@@ -103,21 +103,17 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
         super().add_task(task)
 
 
-def server_options(config: Config) -> dict[str, Any]:
-    """waitress's settings for the hub (bench/ingest.py serves its no-op baseline with the same)."""
+def create_server(app: Flask, config: Config):
     # Behind the county's reverse proxy, believe it (and only it) about the client's address and scheme.
     proxy = {"trusted_proxy": config.trusted_proxy,
              "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if config.trusted_proxy else {}
     # Flask answers bodies over the limit with a JSON 413; waitress stops the absurd before they
     # fill memory or disk (it buffers a whole request before the app sees it).
-    return {"threads": config.threads, "max_request_body_size": 4 * config.max_body_bytes, "ident": "eduops",
-            **proxy}
+    # waitress takes its task dispatcher only through _dispatcher (named a test shim there).
+    server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
+                                    max_request_body_size=4 * config.max_body_bytes, ident="eduops",
+                                    _dispatcher=SheddingDispatcher(config.threads), **proxy)
 
-
-def create_server(app: Flask, config: Config):
-    # waitress takes its task dispatcher only through this parameter (named a test shim there)
-    server = waitress.create_server(app, host=config.host, port=config.port,
-                                    _dispatcher=SheddingDispatcher(config.threads), **server_options(config))
     class Task(JsonErrorTask):
         max_body_bytes = config.max_body_bytes
 

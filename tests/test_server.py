@@ -47,16 +47,12 @@ def test_what_start_up_made_is_out_of_the_collectors_reach_while_serving(hub_con
     assert probes[0].frozen > 10_000
 
 
-def channel_of(hub_server):
-    near, far = socket.socketpair()
-    return hub_server.channel_class(hub_server, near, ("127.0.0.1", 1), hub_server.adj), far
-
-
 def test_a_channel_is_not_polled_for_writing_while_its_task_sends_its_own_answer(hub_config):
     # waitress's own rule (writable once a byte is buffered) had the I/O thread's select return at once,
     # again and again, while the task's thread held the buffer in the middle of its send.
     hub = server.create_server(lambda environ, start_response: [], hub_config.replace(port=0))
-    channel, far = channel_of(hub)
+    near, far = socket.socketpair()
+    channel = hub.channel_class(hub, near, ("127.0.0.1", 1), hub.adj)
     try:
         channel.requests, channel.total_outbufs_len = [object()], 300
         assert not channel.writable()
